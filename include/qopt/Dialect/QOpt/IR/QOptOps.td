@@ -1,0 +1,114 @@
+//===- QOptOps.td - qopt operations ------------------------*- tablegen -*-===//
+//
+// Operations of the qopt dialect: calibration statistics on float values and
+// requantization between upstream quantized types.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_DIALECT_QOPT_IR_QOPTOPS_TD
+#define QOPT_DIALECT_QOPT_IR_QOPTOPS_TD
+
+include "qopt/Dialect/QOpt/IR/QOptDialect.td"
+include "qopt/Dialect/QOpt/IR/QOptAttrs.td"
+include "mlir/Dialect/Quant/IR/QuantBase.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/OpBase.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+
+def QOpt_StatsOp : QOpt_Op<"stats", [Pure, SameOperandsAndResultType]> {
+  let summary = "calibration statistics of a float value";
+  let description = [{
+    `qopt.stats` returns its operand unchanged and records the statistics that
+    calibration observed for it: the range per tensor, or per slice along
+    `axis`, and optionally a histogram of the values. Quantization passes read
+    it to choose scales and zero points; it never changes a value.
+
+    ```mlir
+    // Per tensor.
+    %1 = qopt.stats %0 min [-1.0] max [2.5] : tensor<4x3xf32>
+    // Per axis: one range per slice of dimension 1.
+    %2 = qopt.stats %0 axis 1 min [-1.0, 0.0, -2.0] max [1.0, 0.5, 2.0]
+        : tensor<4x3xf32>
+    // With a histogram: `counts` bins of equal width over [0.0, 6.0].
+    %3 = qopt.stats %0 min [0.0] max [6.0]
+        histogram [0.0, 6.0] counts [10, 4, 0, 1] : tensor<4x3xf32>
+
+    // Exact parameters given by the calibration file (AIMET encodings):
+    // quantization keeps this scale and zero point instead of deriving them.
+    %4 = qopt.stats %0 min [-1.0] max [1.0] scale [0.0078125]
+        zero_point [0] bits 8 : tensor<4x3xf32>
+    ```
+
+    Without `axis`, `min` and `max` hold one value each. With `axis`, they hold
+    one value per index of that dimension. Every value is finite and
+    `min <= max`. A histogram is per tensor, its bounds are finite with
+    `hist_min <= hist_max`, and its counts are non-negative. Exact parameters
+    have one positive finite scale and one zero point per range; `bits` is
+    between 2 and 32.
+  }];
+  let arguments = (ins
+    RankedTensorOf<[AnyFloat]>:$input,
+    OptionalAttr<I64Attr>:$axis,
+    DenseF64ArrayAttr:$min,
+    DenseF64ArrayAttr:$max,
+    OptionalAttr<F64Attr>:$hist_min,
+    OptionalAttr<F64Attr>:$hist_max,
+    OptionalAttr<DenseI64ArrayAttr>:$counts,
+    OptionalAttr<DenseF64ArrayAttr>:$scale,
+    OptionalAttr<DenseI64ArrayAttr>:$zero_point,
+    OptionalAttr<I64Attr>:$bits);
+  let results = (outs RankedTensorOf<[AnyFloat]>:$result);
+  let assemblyFormat = [{
+    $input (`axis` $axis^)? `min` custom<FloatArray>($min)
+    `max` custom<FloatArray>($max)
+    (`histogram` ` ` `[` $hist_min^ `,` $hist_max `]` `counts` $counts)?
+    (`scale` custom<FloatArray>($scale)^ `zero_point` $zero_point)?
+    (`bits` $bits^)?
+    attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// True when the statistics are per slice along `axis`.
+    bool isPerAxis() { return getAxis().has_value(); }
+    /// True when a histogram is attached.
+    bool hasHistogram() { return getCounts().has_value(); }
+    /// True when the file fixed the scale and zero point.
+    bool hasExactParams() { return getScale().has_value(); }
+  }];
+}
+
+def QOpt_QuantizedScalarOrTensor :
+    quant_ScalarOrTensorOf<quant_QuantizedType>;
+
+def QOpt_RequantizeOp : QOpt_Op<"requantize", [Pure]> {
+  let summary = "convert between two quantized types";
+  let description = [{
+    Converts a value of one uniform quantized type to another with the same
+    expressed type: the real value `s_in * (q - zp_in)` is re-expressed as
+    `clamp(round(real / s_out) + zp_out, qmin_out, qmax_out)`. Typical uses are
+    an i32 accumulator to i8 and i8 to i8 with another scale; either side may
+    be per tensor, per axis or sub-channel.
+
+    ```mlir
+    %1 = qopt.requantize %0
+        : tensor<4x3x!quant.uniform<i32:f32:1, {0.001, 0.002, 0.004}>>
+        to tensor<4x3x!quant.uniform<i8:f32, 0.05:-3>>
+    ```
+
+    How the arithmetic is carried out (fixed-point multiplier or float scale)
+    is chosen when the op is lowered; see docs/numerics.md.
+
+    Folds: a requantize to its own type is the identity. A requantize of a
+    requantize becomes one requantize only when the inner step is exact for
+    every input (same scale per channel, and its zero-point shift neither
+    rounds nor clamps), because any other merge would drop a rounding step
+    and change results.
+  }];
+  let arguments = (ins QOpt_QuantizedScalarOrTensor:$input);
+  let results = (outs QOpt_QuantizedScalarOrTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+#endif // QOPT_DIALECT_QOPT_IR_QOPTOPS_TD

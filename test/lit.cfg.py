@@ -1,0 +1,34 @@
+# -*- Python -*-
+# lit configuration for qopt's regression tests (IR in, IR or diagnostics out).
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "QOPT"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.qopt_obj_root, "test")
+# Unit/ has its own config (GoogleTest); unittests/ holds only sources.
+config.excludes = ["Inputs", "CMakeLists.txt", "README.md", "lit.cfg.py",
+                   "lit.site.cfg.py", "unittests"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%qopt_src_root", config.qopt_src_root))
+config.substitutions.append(("%qopt_version", config.qopt_version))
+config.substitutions.append(("%llvm_version", config.llvm_version))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+# FileCheck, not and count live only in LLVM 22's bin/ on Debian.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.qopt_tools_dir, append_path=True)
+
+# `qopt` is found through PATH (qopt's bin/ comes first) rather than a tool
+# substitution, which would also rewrite words such as `format=qopt` inside
+# pass options.
+if not os.path.exists(os.path.join(config.qopt_tools_dir, "qopt")):
+    lit_config.fatal("qopt is not built: " + config.qopt_tools_dir)

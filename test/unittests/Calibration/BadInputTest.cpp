@@ -1,0 +1,2 @@
+//===- BadInputTest.cpp - placeholder ---===//
+#include "gtest/gtest.h"

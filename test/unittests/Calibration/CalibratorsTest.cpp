@@ -1,0 +1,2 @@
+//===- CalibratorsTest.cpp - placeholder ---===//
+#include "gtest/gtest.h"

@@ -1,0 +1,2 @@
+//===- RoundTripTest.cpp - placeholder ---===//
+#include "gtest/gtest.h"
