@@ -201,15 +201,16 @@ Expected<TensorStats> AimetReader::readLegacyTensor(StringRef name,
 Error AimetReader::readLegacySection(const json::Object &section,
                                      StringRef path,
                                      std::vector<TensorStats> &out) {
-  for (const std::string &name : json.keysOf(path)) {
-    const json::Value *value = section.get(name);
+  for (const JsonLineIndex::Key &key : json.keysOf(path)) {
+    const json::Value *value = section.get(key.name);
     if (!value)
       continue;
     bool skip = false;
     Expected<TensorStats> stats =
-        readLegacyTensor(name, *value, member(path, name), skip);
+        readLegacyTensor(key.name, *value, member(path, key.name), skip);
     if (!stats)
       return stats.takeError();
+    stats->line = key.line;
     if (!skip)
       out.push_back(std::move(*stats));
   }

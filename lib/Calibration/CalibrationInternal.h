@@ -17,6 +17,7 @@
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/JSON.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -56,12 +57,18 @@ public:
   /// The line of `path`, or of its longest recorded prefix; 1 if none.
   unsigned lineOf(llvm::StringRef path) const;
 
-  /// The keys of the object at `path` in file order, repeated keys included.
-  std::vector<std::string> keysOf(llvm::StringRef path) const;
+  /// A member key and the line it is on.
+  struct Key {
+    std::string name;
+    unsigned line;
+  };
+  /// The keys of the object at `path` in file order, repeated keys included
+  /// (llvm::json keeps only the last of them).
+  std::vector<Key> keysOf(llvm::StringRef path) const;
 
 private:
   llvm::StringMap<unsigned> lines;
-  llvm::StringMap<std::vector<std::string>> keys;
+  llvm::StringMap<std::vector<Key>> keys;
 };
 
 /// Path helpers: member("tensors", "x") == "tensors.x", element("a", 2) ==
@@ -75,13 +82,17 @@ llvm::StringRef describeJson(const llvm::json::Value &value);
 /// Reading helpers for JSON readers: each reports "file:line: path: what".
 class JsonReader {
 public:
+  /// `contents` must outlive the reader. The line index is built on first
+  /// use, after llvm::json has accepted the text.
   JsonReader(llvm::StringRef fileName, llvm::StringRef contents)
-      : fileName(fileName), index(contents) {}
+      : fileName(fileName), contents(contents) {}
 
   llvm::Error error(llvm::StringRef path, const llvm::Twine &message) const;
-  unsigned lineOf(llvm::StringRef path) const { return index.lineOf(path); }
-  std::vector<std::string> keysOf(llvm::StringRef path) const {
-    return index.keysOf(path);
+  unsigned lineOf(llvm::StringRef path) const {
+    return getIndex().lineOf(path);
+  }
+  std::vector<JsonLineIndex::Key> keysOf(llvm::StringRef path) const {
+    return getIndex().keysOf(path);
   }
 
   llvm::Expected<const llvm::json::Object *>
@@ -107,8 +118,15 @@ public:
   llvm::StringRef getFileName() const { return fileName; }
 
 private:
+  const JsonLineIndex &getIndex() const {
+    if (!index)
+      index = std::make_unique<JsonLineIndex>(contents);
+    return *index;
+  }
+
   std::string fileName;
-  JsonLineIndex index;
+  llvm::StringRef contents;
+  mutable std::unique_ptr<JsonLineIndex> index;
 };
 
 /// Splits `contents` into lines (without "\n" or a trailing "\r").

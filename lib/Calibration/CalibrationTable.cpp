@@ -93,7 +93,7 @@ CalibrationFormat sniffJson(StringRef text) {
       text.contains("\"lowest\"") || text.contains("\"highest\""))
     return CalibrationFormat::OnnxRuntime;
   // ONNX Runtime's older table: {"name": [min, max], ...}.
-  Expected<json::Value> value = json::parse(text);
+  Expected<json::Value> value = detail::parseJson(text, "");
   if (!value) {
     consumeError(value.takeError());
     return CalibrationFormat::Auto;
@@ -151,12 +151,7 @@ Expected<CalibrationTable> parseCalibration(StringRef contents,
                                             CalibrationFormat format) {
   contents.consume_front("\xEF\xBB\xBF");
   if (contents.trim().empty())
-    return detail::makeError(fileName, 0,
-                             "the calibration file is empty; expected " +
-                                 (format == CalibrationFormat::Auto
-                                      ? StringRef("calibration statistics")
-                                      : stringifyCalibrationFormat(format)) +
-                                 " content");
+    return detail::makeError(fileName, 0, "the calibration file is empty");
   CalibrationFormat actual = format;
   if (format == CalibrationFormat::Auto) {
     actual = sniffCalibrationFormat(contents);

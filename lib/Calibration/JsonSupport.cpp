@@ -49,7 +49,42 @@ StringRef describeJson(const json::Value &value) {
   return "a value";
 }
 
+/// llvm::json::parse recurses once per nesting level; calibration files nest
+/// a few levels, so refuse anything deep enough to threaten the stack.
+constexpr unsigned kMaxJsonDepth = 256;
+
+/// The line of the first bracket nested deeper than kMaxJsonDepth, or 0.
+static unsigned findExcessiveNesting(StringRef text) {
+  unsigned depth = 0, line = 1;
+  bool inString = false;
+  for (size_t i = 0, e = text.size(); i != e; ++i) {
+    char c = text[i];
+    if (c == '\n')
+      ++line;
+    if (inString) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        inString = false;
+      continue;
+    }
+    if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth)
+        return line;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return 0;
+}
+
 Expected<json::Value> parseJson(StringRef contents, StringRef fileName) {
+  if (unsigned line = findExcessiveNesting(contents))
+    return makeError(fileName, line,
+                     "invalid JSON: nested deeper than " +
+                         Twine(kMaxJsonDepth) + " levels");
   Expected<json::Value> value = json::parse(contents);
   if (value)
     return value;
@@ -86,11 +121,17 @@ namespace {
 /// One open container while scanning.
 struct Frame {
   std::string path;
+  unsigned line = 0; // where the container starts
   bool isArray = false;
   size_t index = 0;
   bool expectKey = true;  // objects: next string is a key
   std::string memberPath; // objects: path of the member being read
 };
+
+/// Paths longer than this are not recorded (their lines fall back to a
+/// shorter prefix), which bounds the index to O(lines + keys) short strings
+/// whatever the file holds.
+constexpr size_t kMaxIndexedPath = 1024;
 } // namespace
 
 JsonLineIndex::JsonLineIndex(StringRef text) {
@@ -98,17 +139,32 @@ JsonLineIndex::JsonLineIndex(StringRef text) {
   unsigned line = 1;
   size_t i = 0, n = text.size();
 
-  // The path of the value that starts at the current position.
+  // Records the line of the value that starts here. Array elements are
+  // recorded only when they start on another line than their array, so
+  // that a long one-line array costs nothing.
+  auto recordValue = [&]() {
+    if (stack.empty()) {
+      lines.try_emplace("", line);
+      return;
+    }
+    Frame &top = stack.back();
+    if (!top.isArray) {
+      if (top.memberPath.size() <= kMaxIndexedPath)
+        lines.try_emplace(top.memberPath, line);
+      return;
+    }
+    if (line != top.line && top.path.size() <= kMaxIndexedPath)
+      lines.try_emplace(element(top.path, top.index), line);
+  };
   auto valuePath = [&]() -> std::string {
     if (stack.empty())
       return "";
     Frame &top = stack.back();
     if (top.isArray)
-      return element(top.path, top.index);
+      return top.path.size() <= kMaxIndexedPath
+                 ? element(top.path, top.index)
+                 : top.path;
     return top.memberPath;
-  };
-  auto record = [&](const std::string &path) {
-    lines.try_emplace(path, line);
   };
   // Reads a string token starting at text[i] == '"'; returns its decoded
   // value and leaves i after the closing quote.
@@ -165,13 +221,13 @@ JsonLineIndex::JsonLineIndex(StringRef text) {
       break;
     case '{':
     case '[': {
-      std::string path = valuePath();
-      record(path);
+      recordValue();
       Frame frame;
-      frame.path = path;
+      frame.path = valuePath();
+      frame.line = line;
       frame.isArray = c == '[';
       if (!frame.isArray)
-        keys.try_emplace(path);
+        keys.try_emplace(frame.path);
       stack.push_back(std::move(frame));
       ++i;
       break;
@@ -189,17 +245,18 @@ JsonLineIndex::JsonLineIndex(StringRef text) {
         std::string key = readString();
         top.expectKey = false;
         top.memberPath = member(top.path, key);
-        lines.try_emplace(top.memberPath, keyLine);
-        keys[top.path].push_back(std::move(key));
+        if (top.memberPath.size() <= kMaxIndexedPath)
+          lines.try_emplace(top.memberPath, keyLine);
+        keys[top.path].push_back({std::move(key), keyLine});
         break;
       }
-      record(valuePath());
+      recordValue();
       readString();
       break;
     }
     default:
       // A number or a literal.
-      record(valuePath());
+      recordValue();
       while (i < n && !StringRef(",}] \t\r\n").contains(text[i]))
         ++i;
       break;
@@ -220,7 +277,7 @@ unsigned JsonLineIndex::lineOf(StringRef path) const {
   }
 }
 
-std::vector<std::string> JsonLineIndex::keysOf(StringRef path) const {
+std::vector<JsonLineIndex::Key> JsonLineIndex::keysOf(StringRef path) const {
   auto it = keys.find(path);
   if (it == keys.end())
     return {};

@@ -218,14 +218,15 @@ Expected<CalibrationTable> OrtJsonReader::read() {
         table.producer = ("onnxruntime " + *text).str();
   }
 
-  for (const std::string &name : json.keysOf(dataPath)) {
-    const json::Value *value = tensors->get(name);
+  for (const JsonLineIndex::Key &key : json.keysOf(dataPath)) {
+    const json::Value *value = tensors->get(key.name);
     if (!value)
       continue;
     Expected<TensorStats> stats =
-        readTensor(name, *value, member(dataPath, name));
+        readTensor(key.name, *value, member(dataPath, key.name));
     if (!stats)
       return stats.takeError();
+    stats->line = key.line;
     table.tensors.push_back(std::move(*stats));
   }
   return table;

@@ -95,14 +95,15 @@ Expected<CalibrationTable> QOptReader::read() {
 
   // llvm::json::Object is unordered; the line index has the file order, and
   // lists a repeated key twice so that validation reports it.
-  for (const std::string &name : json.keysOf("tensors")) {
-    const json::Value *value = (*tensorObject)->get(name);
+  for (const JsonLineIndex::Key &key : json.keysOf("tensors")) {
+    const json::Value *value = (*tensorObject)->get(key.name);
     if (!value)
       continue;
-    std::string path = member("tensors", name);
-    Expected<TensorStats> stats = readTensor(name, *value, path);
+    std::string path = member("tensors", key.name);
+    Expected<TensorStats> stats = readTensor(key.name, *value, path);
     if (!stats)
       return stats.takeError();
+    stats->line = key.line;
     table.tensors.push_back(std::move(*stats));
   }
   return table;

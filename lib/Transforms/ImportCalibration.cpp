@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringExtras.h"
 
@@ -143,14 +144,35 @@ LogicalResult ImportCalibrationPass::plan(
     SmallVectorImpl<PlannedStats> &planned,
     SmallVectorImpl<std::string> &unmatched,
     SmallVectorImpl<std::string> &missing) {
-  // Every named value, grouped by name in program order.
+  // Every named value, grouped by name in program order. Lowerings often give
+  // several values one name (tosa-to-linalg names its fill and empty ops
+  // after the op it lowers): a name then means the last float tensor of that
+  // name in each function, the value that replaced the original op.
   llvm::MapVector<StringRef, SmallVector<Value, 1>> byName;
   SmallVector<std::pair<Value, std::string>> named;
   forEachNamedValue(module, [&](Value value, StringRef name) {
     named.emplace_back(value, name.str());
   });
-  for (auto &[value, name] : named)
-    byName[name].push_back(value);
+  auto isFloatTensor = [](Value v) {
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    return type && isa<FloatType>(type.getElementType());
+  };
+  auto functionOf = [](Value v) {
+    return v.getParentRegion()->getParentOfType<FunctionOpInterface>();
+  };
+  for (auto &[value, name] : named) {
+    SmallVector<Value, 1> &values = byName[name];
+    auto sameFunction = llvm::find_if(values, [&](Value other) {
+      return functionOf(other) == functionOf(value);
+    });
+    if (sameFunction == values.end())
+      values.push_back(value);
+    else if (isFloatTensor(value) || !isFloatTensor(*sameFunction))
+      *sameFunction = value;
+  }
+  llvm::DenseSet<Value> representatives;
+  for (auto &[name, values] : byName)
+    representatives.insert(values.begin(), values.end());
 
   llvm::DenseSet<Value> covered;
   for (const TensorStats &stats : table.tensors) {
@@ -196,8 +218,8 @@ LogicalResult ImportCalibrationPass::plan(
   }
 
   for (auto &[value, name] : named)
-    if (expectsStats(value) && !covered.contains(value) &&
-        !getExistingStats(value))
+    if (representatives.contains(value) && expectsStats(value) &&
+        !covered.contains(value) && !getExistingStats(value))
       missing.push_back(name);
   return success();
 }

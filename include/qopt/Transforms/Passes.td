@@ -87,4 +87,109 @@ def ExportCalibration : Pass<"qopt-export-calibration", "::mlir::ModuleOp"> {
   ];
 }
 
+def Legalize : Pass<"qopt-legalize", "::mlir::ModuleOp"> {
+  let summary = "Quantize a calibrated float model into QDQ form";
+  let description = [{
+    Reads the `qopt.stats` of a float model and writes its quantization in
+    QDQ form (docs/qdq-form.md): every activation that feeds an op with an
+    integer kernel (matmul, batch_matmul, conv_2d_nhwc_hwcf, conv_2d_nchw_fchw,
+    depthwise_conv_2d_nhwc_hwc, elementwise add/sub/mul, pooling, concat) is
+    quantized with `quant.qcast` / `quant.dcast`; constant weights are
+    quantized at compile time (per output channel by default, symmetric,
+    narrow range); biases become i32 with scale `s_input * s_weight`.
+
+    ```mlir
+    // Before
+    %x1 = qopt.stats %x min [-1.0] max [3.0] : tensor<1x4xf32>
+    %y = linalg.matmul ins(%x1, %w : tensor<1x4xf32>, tensor<4x2xf32>) ...
+    // After (asymmetric i8: scale 4/255, zero point -64)
+    %q = quant.qcast %x1 : tensor<1x4xf32> to tensor<1x4x!quant.uniform<i8:f32, 0.015686275:-64>>
+    %d = quant.dcast %q : ... to tensor<1x4xf32>
+    %wi = arith.constant dense<...> : tensor<4x2xi8>
+    %wq = quant.scast %wi : tensor<4x2xi8> to tensor<4x2x!quant.uniform<i8<-127:127>:f32:1, {...}>>
+    %wd = quant.dcast %wq : ... to tensor<4x2xf32>
+    %y = linalg.matmul ins(%d, %wd : ...) ...
+    ```
+
+    Ops that keep values (reshape, transpose, slices, max pooling) share
+    their input's parameters; concat gets one common scale; ReLU, ReLU6 and
+    clamp narrow the range of the value they produce. Ops with no integer
+    kernel stay float. An op's `#qopt.precision` attribute (under the
+    `qopt.precision` attribute name) overrides the options for that op; a
+    float activation type keeps the op in float.
+
+    A value that needs statistics and has none is an error naming it, unless
+    `allow-missing-stats=true`, which keeps its consumer in float and warns.
+  }];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::quant::QuantDialect",
+                           "::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"activations", "activations", "std::string", "\"asymmetric\"",
+           "Activation scheme: asymmetric or symmetric">,
+    Option<"activationType", "activation-type", "std::string", "\"i8\"",
+           "Activation storage type: i8, u8 or i16">,
+    Option<"weights", "weights", "std::string", "\"per-channel\"",
+           "Weight granularity: per-channel, per-tensor or per-group">,
+    Option<"weightBits", "weight-bits", "unsigned", "8",
+           "Weight bits: 8 or 4">,
+    Option<"groupSize", "group-size", "unsigned", "0",
+           "Group size along the reduction dimension for per-group weights">,
+    Option<"calibrator", "calibrator", "std::string", "\"minmax\"",
+           "Range from statistics: minmax, percentile, entropy or mse">,
+    Option<"percentile", "percentile", "double", "99.99",
+           "Percentile kept by calibrator=percentile">,
+    Option<"allowMissingStats", "allow-missing-stats", "bool", "false",
+           "Keep ops whose inputs lack statistics in float (with a warning) "
+           "instead of failing">,
+  ];
+  let statistics = [
+    Statistic<"numQuantizedOps", "quantized-ops",
+              "Ops given quantized inputs">,
+    Statistic<"numFloatOps", "float-ops", "Ops kept in float">,
+    Statistic<"numWeights", "quantized-weights", "Constants quantized">,
+  ];
+}
+
+def QuantizeKernels : Pass<"qopt-quantize-kernels", "::mlir::ModuleOp"> {
+  let summary = "Turn QDQ patterns into integer kernels";
+  let description = [{
+    Rewrites QDQ form (docs/qdq-form.md) into the integer program that is
+    deployed: a matmul or convolution whose inputs are `quant.dcast` values
+    becomes a `linalg.generic` on the storage integers with i32 accumulation
+    (typed `!quant.uniform<i32:f32(:axis), s_in*s_w>`), the bias is added in
+    i32, and a following `quant.qcast` becomes `qopt.requantize` from the
+    accumulator type to the output type (a ReLU or clamp in between becomes
+    saturation). Elementwise add/sub/mul, pooling and scale-keeping ops
+    (reshape, transpose, concat, slices) on quantized values become their
+    integer forms. Anything not matched stays as it was, so the result is
+    always a correct program.
+
+    ```mlir
+    // Before
+    %a = quant.dcast %aq : tensor<1x4x!quant.uniform<i8:f32, 0.1:-3>> to tensor<1x4xf32>
+    %w = quant.dcast %wq : tensor<4x2x!quant.uniform<i8<-127:127>:f32:1, {0.01,0.02}>> to tensor<4x2xf32>
+    %y = linalg.matmul ins(%a, %w : ...) outs(%z : tensor<1x2xf32>) -> tensor<1x2xf32>
+    %yq = quant.qcast %y : tensor<1x2xf32> to tensor<1x2x!quant.uniform<i8:f32, 0.05:2>>
+    // After
+    %ai = quant.scast %aq : ... to tensor<1x4xi8>
+    %wi = quant.scast %wq : ... to tensor<4x2xi8>
+    %acc = linalg.generic ... ins(%ai, %wi) outs(%zero : tensor<1x2xi32>) {
+      // (sext a - (-3)) * sext w, accumulated in i32
+    }
+    %accq = quant.scast %acc : tensor<1x2xi32> to tensor<1x2x!quant.uniform<i32:f32:1, {0.001,0.002}>>
+    %yq = qopt.requantize %accq : ... to tensor<1x2x!quant.uniform<i8:f32, 0.05:2>>
+    ```
+  }];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::quant::QuantDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numKernels", "integer-kernels",
+              "Ops rewritten to integer kernels">,
+  ];
+}
+
 #endif // QOPT_TRANSFORMS_PASSES_TD

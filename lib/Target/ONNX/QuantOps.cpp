@@ -1,0 +1,463 @@
+//===- QuantOps.cpp - ONNX quantized operators ------------------*- C++ -*-===//
+//
+// Imports ONNX's quantized operators. QuantizeLinear / DequantizeLinear (per
+// tensor and per axis, constant scales and zero points) become upstream
+// quant.qcast / quant.dcast with !quant.uniform types, storage integers
+// entering or leaving through quant.scast, so a QDQ model arrives in the form
+// qopt-quantize-kernels takes. QLinearConv, QLinearMatMul, ConvInteger,
+// MatMulInteger and DynamicQuantizeLinear become integer linalg with ONNX's
+// exact semantics: i32 accumulation of zero-point-corrected products, then
+// (QLinear*) requantization in f32 as ONNX Runtime computes it
+// (acc * (sa*sb/sy), round half to even, + zy, saturate).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Importer.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::qopt::onnx_import;
+namespace onnxp = ::onnx;
+
+namespace {
+/// Constant quantization parameters of one QDQ node.
+struct QParams {
+  SmallVector<double> scales;
+  SmallVector<int64_t> zeroPoints;
+  int32_t storage = onnxp::TensorProto_DataType_UINT8;
+  int64_t axis = -1; // -1: per tensor
+};
+} // namespace
+
+static std::pair<int64_t, int64_t> storageRange(int32_t dt) {
+  switch (dt) {
+  case onnxp::TensorProto_DataType_UINT8:
+    return {0, 255};
+  case onnxp::TensorProto_DataType_INT8:
+    return {-128, 127};
+  case onnxp::TensorProto_DataType_UINT16:
+    return {0, 65535};
+  case onnxp::TensorProto_DataType_INT16:
+    return {-32768, 32767};
+  default:
+    return {INT32_MIN, INT32_MAX};
+  }
+}
+
+/// Reads scale (input `si`) and zero point (input `zi`, optional) as
+/// constants; `dataShape` is the float (or integer) tensor they apply to.
+static FailureOr<QParams> getQParams(Importer &im, unsigned si, unsigned zi,
+                                     ArrayRef<int64_t> dataShape,
+                                     int32_t defaultStorage) {
+  QParams q;
+  FailureOr<const HostTensor *> scale = im.constInput(si, "the scale");
+  if (failed(scale))
+    return failure();
+  const HostTensor *zp = nullptr;
+  if (im.hasInput(zi)) {
+    FailureOr<const HostTensor *> z = im.constInput(zi, "the zero point");
+    if (failed(z))
+      return failure();
+    zp = *z;
+  }
+  if (!(*scale)->isFloat())
+    return im.error() << "the scale must be a float tensor";
+  q.storage = zp ? zp->dtype : defaultStorage;
+  if (q.storage != onnxp::TensorProto_DataType_UINT8 &&
+      q.storage != onnxp::TensorProto_DataType_INT8 &&
+      q.storage != onnxp::TensorProto_DataType_INT32)
+    return im.error() << "zero point type " << typeName(q.storage)
+                      << " is not supported (UINT8, INT8 or INT32)";
+  int64_t n = (*scale)->numel();
+  if (zp && zp->numel() != n)
+    return im.error() << "the scale has " << n
+                      << " elements but the zero point has " << zp->numel();
+  int64_t rank = dataShape.size();
+  if ((*scale)->shape.size() > 1)
+    return im.error() << "the scale must be a scalar or 1-d";
+  if (!(*scale)->shape.empty() && !(n == 1 && rank == 0)) {
+    FailureOr<int64_t> axisAttr = im.attrInt("axis", 1);
+    if (failed(axisAttr))
+      return failure();
+    if (n > 1 || im.hasAttr("axis")) {
+      FailureOr<int64_t> axis = im.normalizeAxis(*axisAttr, rank, "axis");
+      if (failed(axis))
+        return failure();
+      if (dataShape[*axis] != n) {
+        if (n != 1)
+          return im.error() << "the scale has " << n
+                            << " elements but axis " << *axis << " has size "
+                            << dataShape[*axis];
+      } else if (n > 1) {
+        q.axis = *axis;
+      }
+    }
+  }
+  auto [lo, hi] = storageRange(q.storage);
+  for (int64_t i = 0; i < n; ++i) {
+    double s = (*scale)->getDouble(i);
+    if (!(s > 0) || !std::isfinite(s))
+      return im.error() << "scale " << s
+                        << " is invalid (it must be positive and finite)";
+    int64_t z = zp ? zp->getInt(i) : 0;
+    if (z < lo || z > hi)
+      return im.error() << "zero point " << z << " is outside the range of "
+                        << typeName(q.storage);
+    q.scales.push_back(s);
+    q.zeroPoints.push_back(z);
+  }
+  if (q.axis < 0) {
+    q.scales.resize(1);
+    q.zeroPoints.resize(1);
+  }
+  return q;
+}
+
+static quant::QuantizedType getQuantType(Importer &im, const QParams &q,
+                                         Type expressed) {
+  auto [lo, hi] = storageRange(q.storage);
+  bool isSigned = !isUnsignedType(q.storage);
+  unsigned flags = isSigned ? quant::QuantizationFlags::Signed : 0;
+  Type storage = im.elemType(q.storage);
+  if (q.axis >= 0)
+    return quant::UniformQuantizedPerAxisType::get(
+        flags, storage, expressed, q.scales, q.zeroPoints, q.axis, lo, hi);
+  return quant::UniformQuantizedType::get(flags, storage, expressed,
+                                          q.scales[0], q.zeroPoints[0], lo, hi);
+}
+
+static LogicalResult importQuantizeLinear(Importer &im) {
+  if (failed(im.checkArity(2, 3)))
+    return failure();
+  int32_t dt = im.dtype(0);
+  if (dt != onnxp::TensorProto_DataType_FLOAT)
+    return im.error() << "the input must be FLOAT, got " << typeName(dt);
+  FailureOr<QParams> q = getQParams(im, 1, 2, im.shape(0),
+                                    onnxp::TensorProto_DataType_UINT8);
+  if (failed(q))
+    return failure();
+  if (q->storage == onnxp::TensorProto_DataType_INT32)
+    return im.error() << "INT32 output is not supported";
+  Value x = im.in(0);
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto resultType = xType.clone(getQuantType(im, *q, xType.getElementType()));
+  Value y = quant::QuantizeCastOp::create(im.b, im.loc, resultType, x);
+  return im.setOutput(0, y, q->storage);
+}
+
+static LogicalResult importDequantizeLinear(Importer &im) {
+  if (failed(im.checkArity(2, 3)))
+    return failure();
+  int32_t dt = im.dtype(0);
+  if (dt != onnxp::TensorProto_DataType_UINT8 &&
+      dt != onnxp::TensorProto_DataType_INT8 &&
+      dt != onnxp::TensorProto_DataType_INT32)
+    return im.error() << "the input must be UINT8, INT8 or INT32, got "
+                      << typeName(dt);
+  FailureOr<QParams> q = getQParams(im, 1, 2, im.shape(0), dt);
+  if (failed(q))
+    return failure();
+  if (im.hasInput(2) && q->storage != dt)
+    return im.error() << "the zero point type " << typeName(q->storage)
+                      << " differs from the input type " << typeName(dt);
+  q->storage = dt;
+  Type f32 = im.b.getF32Type();
+  quant::QuantizedType qtype = getQuantType(im, *q, f32);
+  Value x = im.in(0);
+  auto xType = cast<RankedTensorType>(x.getType());
+  if (xType.getElementType() != qtype) {
+    Value ints = im.inStorage(0);
+    x = quant::StorageCastOp::create(im.b, im.loc, xType.clone(qtype), ints);
+  }
+  Value y =
+      quant::DequantizeCastOp::create(im.b, im.loc, xType.clone(f32), x);
+  return im.setOutput(0, y, onnxp::TensorProto_DataType_FLOAT);
+}
+
+//===----------------------------------------------------------------------===//
+// Integer kernels.
+//===----------------------------------------------------------------------===//
+
+/// A constant zero point that must be the same for every element (scalar or
+/// a 1-d tensor of equal values); `what` names it in errors.
+static FailureOr<int64_t> uniformZeroPoint(Importer &im, unsigned i,
+                                           int32_t dataType, StringRef what) {
+  if (!im.hasInput(i))
+    return 0;
+  FailureOr<const HostTensor *> z = im.constInput(i, what);
+  if (failed(z))
+    return failure();
+  if ((*z)->dtype != dataType)
+    return im.error() << what << " has type " << typeName((*z)->dtype)
+                      << ", expected " << typeName(dataType);
+  if ((*z)->numel() == 0)
+    return im.error() << what << " is empty";
+  int64_t v = (*z)->getInt(0);
+  for (int64_t k = 1, e = (*z)->numel(); k < e; ++k)
+    if ((*z)->getInt(k) != v)
+      return im.error() << what
+                        << " differs between elements; only a uniform zero "
+                           "point is supported";
+  return v;
+}
+
+/// acc += (ext(x) - zx) * (ext(w) - zw) in i32.
+static auto intMulAdd(bool xUnsigned, bool wUnsigned, int64_t zx, int64_t zw) {
+  return [=](OpBuilder &nb, Location l, Value x, Value w, Value acc) -> Value {
+    Type i32 = nb.getI32Type();
+    Value xe = xUnsigned ? (Value)arith::ExtUIOp::create(nb, l, i32, x)
+                         : (Value)arith::ExtSIOp::create(nb, l, i32, x);
+    Value we = wUnsigned ? (Value)arith::ExtUIOp::create(nb, l, i32, w)
+                         : (Value)arith::ExtSIOp::create(nb, l, i32, w);
+    if (zx)
+      xe = arith::SubIOp::create(
+          nb, l, xe, arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(zx)));
+    if (zw)
+      we = arith::SubIOp::create(
+          nb, l, we, arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(zw)));
+    Value p = arith::MulIOp::create(nb, l, xe, we);
+    return arith::AddIOp::create(nb, l, acc, p);
+  };
+}
+
+static LogicalResult checkInt8(Importer &im, unsigned i) {
+  int32_t dt = im.dtype(i);
+  if (dt != onnxp::TensorProto_DataType_UINT8 &&
+      dt != onnxp::TensorProto_DataType_INT8)
+    return im.error() << "input " << i << " must be UINT8 or INT8, got "
+                      << typeName(dt);
+  return success();
+}
+
+/// Requantizes an i32 accumulator: clamp(roundeven(acc * m) + zy) with `m`
+/// a float tensor broadcastable to acc (per tensor or per channel).
+static Value requantize(Importer &im, Value acc, Value multiplier, int64_t zy,
+                        int32_t outType) {
+  auto type = cast<RankedTensorType>(acc.getType());
+  auto [lo, hi] = storageRange(outType);
+  bool isUnsigned = isUnsignedType(outType);
+  Type f32 = im.b.getF32Type();
+  Type out = im.elemType(outType);
+  return im.elementwise(
+      {acc, multiplier}, type.getShape(), out,
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value f = arith::SIToFPOp::create(nb, l, f32, a[0]);
+        f = arith::MulFOp::create(nb, l, f, a[1]);
+        f = math::RoundEvenOp::create(nb, l, f);
+        f = arith::AddFOp::create(nb, l, f, im.scalar(nb, l, f32, zy));
+        f = arith::MaximumFOp::create(nb, l, f, im.scalar(nb, l, f32, lo));
+        f = arith::MinimumFOp::create(nb, l, f, im.scalar(nb, l, f32, hi));
+        if (isUnsigned)
+          return arith::FPToUIOp::create(nb, l, out, f);
+        return arith::FPToSIOp::create(nb, l, out, f);
+      });
+}
+
+/// The float32 multiplier sa * sb / sy of a QLinear op, one per channel when
+/// `sb` is per channel; shaped `channelShape` for broadcasting when per
+/// channel.
+static FailureOr<Value> multiplier(Importer &im, unsigned saIdx, unsigned sbIdx,
+                                   unsigned syIdx,
+                                   SmallVector<int64_t> channelShape) {
+  FailureOr<const HostTensor *> sa = im.constInput(saIdx, "the input scale");
+  if (failed(sa))
+    return failure();
+  FailureOr<const HostTensor *> sb = im.constInput(sbIdx, "the weight scale");
+  if (failed(sb))
+    return failure();
+  FailureOr<const HostTensor *> sy = im.constInput(syIdx, "the output scale");
+  if (failed(sy))
+    return failure();
+  if ((*sa)->numel() != 1 || (*sy)->numel() != 1)
+    return im.error() << "input and output scales must be scalars";
+  int64_t n = (*sb)->numel();
+  HostTensor m = HostTensor::make(
+      onnxp::TensorProto_DataType_FLOAT,
+      n == 1 ? SmallVector<int64_t>{} : channelShape);
+  if (n != 1 && m.numel() != n)
+    return im.error() << "the weight scale has " << n
+                      << " elements; expected 1 or one per output channel";
+  for (int64_t i = 0; i < n; ++i) {
+    float a = (float)(*sa)->getDouble(0), b = (float)(*sb)->getDouble(i),
+          y = (float)(*sy)->getDouble(0);
+    if (!(a > 0) || !(b > 0) || !(y > 0))
+      return im.error() << "scales must be positive";
+    m.setDouble(i, a * b / y);
+  }
+  return im.constant(m, "", im.loc);
+}
+
+static LogicalResult importMatMulLike(Importer &im, bool qlinear) {
+  unsigned ai = 0, bi = qlinear ? 3 : 1;
+  if (failed(im.checkArity(qlinear ? 8 : 2, qlinear ? 8 : 4)) ||
+      failed(checkInt8(im, ai)) || failed(checkInt8(im, bi)))
+    return failure();
+  int32_t at = im.dtype(ai), bt = im.dtype(bi);
+  FailureOr<int64_t> za =
+      uniformZeroPoint(im, qlinear ? 2 : 2, at, "the A zero point");
+  FailureOr<int64_t> zb =
+      uniformZeroPoint(im, qlinear ? 5 : 3, bt, "the B zero point");
+  if (failed(za) || failed(zb))
+    return failure();
+  FailureOr<Value> acc =
+      buildMatMul(im, im.inStorage(ai), im.inStorage(bi), im.b.getI32Type(),
+                  /*allowNamed=*/false,
+                  intMulAdd(isUnsignedType(at), isUnsignedType(bt), *za, *zb));
+  if (failed(acc))
+    return failure();
+  if (!qlinear)
+    return im.setOutput(0, *acc, onnxp::TensorProto_DataType_INT32);
+  ArrayRef<int64_t> bs = im.shape(bi);
+  FailureOr<Value> m = multiplier(im, 1, 4, 6, {bs.back()});
+  if (failed(m))
+    return failure();
+  FailureOr<const HostTensor *> zy = im.constInput(7, "the output zero point");
+  if (failed(zy))
+    return failure();
+  if ((*zy)->numel() != 1)
+    return im.error() << "the output zero point must be a scalar";
+  Value y = requantize(im, *acc, *m, (*zy)->getInt(0), (*zy)->dtype);
+  return im.setOutput(0, y, (*zy)->dtype);
+}
+
+static LogicalResult importConvLike(Importer &im, bool qlinear) {
+  unsigned xi = 0, wi = qlinear ? 3 : 1;
+  if (failed(im.checkArity(qlinear ? 8 : 2, qlinear ? 9 : 4)) ||
+      failed(checkInt8(im, xi)) || failed(checkInt8(im, wi)))
+    return failure();
+  int32_t xt = im.dtype(xi), wt = im.dtype(wi);
+  FailureOr<int64_t> zx = uniformZeroPoint(im, 2, xt, "the input zero point");
+  FailureOr<int64_t> zw =
+      uniformZeroPoint(im, qlinear ? 5 : 3, wt, "the weight zero point");
+  if (failed(zx) || failed(zw))
+    return failure();
+  ArrayRef<int64_t> xs = im.shape(xi), ws = im.shape(wi);
+  if (xs.size() != ws.size())
+    return im.error() << "input and weight ranks differ";
+  SmallVector<int64_t> kernel(ws.begin() + 2, ws.end());
+  FailureOr<ConvGeometry> g = getConvGeometry(im, xs, kernel);
+  if (failed(g))
+    return failure();
+  if (xs[1] % g->group || ws[0] % g->group || xs[1] / g->group != ws[1])
+    return im.error() << "channels do not match the weight and group";
+  // Padding holds the zero point: real zero.
+  SmallVector<int64_t> lo(2, 0), hi(2, 0);
+  lo.append(g->padLo);
+  hi.append(g->padHi);
+  Type xElem = im.elemType(xt);
+  Value x = im.padConstant(im.inStorage(xi), lo, hi,
+                           im.b.getIntegerAttr(xElem, *zx));
+  Value acc = buildConv(im, x, im.inStorage(wi), *g, im.b.getI32Type(),
+                        /*allowNamed=*/false,
+                        intMulAdd(isUnsignedType(xt), isUnsignedType(wt), *zx,
+                                  *zw));
+  if (!qlinear)
+    return im.setOutput(0, acc, onnxp::TensorProto_DataType_INT32);
+  auto accType = cast<RankedTensorType>(acc.getType());
+  if (im.hasInput(8)) {
+    if (im.dtype(8) != onnxp::TensorProto_DataType_INT32 ||
+        im.shape(8).size() != 1 || im.shape(8)[0] != ws[0])
+      return im.error() << "the bias must be INT32 of shape [" << ws[0] << "]";
+    SmallVector<int64_t> bshape(accType.getRank() - 1, 1);
+    bshape[0] = ws[0];
+    Value bias = im.reshape(im.in(8), bshape);
+    acc = im.elementwise({acc, bias}, accType.getShape(), im.b.getI32Type(),
+                         [](OpBuilder &nb, Location l, ValueRange a) {
+                           return (Value)arith::AddIOp::create(nb, l, a[0],
+                                                               a[1]);
+                         });
+  }
+  SmallVector<int64_t> chan(accType.getRank() - 1, 1);
+  chan[0] = ws[0];
+  FailureOr<Value> m = multiplier(im, 1, 4, 6, chan);
+  if (failed(m))
+    return failure();
+  FailureOr<const HostTensor *> zy = im.constInput(7, "the output zero point");
+  if (failed(zy))
+    return failure();
+  if ((*zy)->numel() != 1)
+    return im.error() << "the output zero point must be a scalar";
+  Value y = requantize(im, acc, *m, (*zy)->getInt(0), (*zy)->dtype);
+  return im.setOutput(0, y, (*zy)->dtype);
+}
+
+static LogicalResult importDynamicQuantizeLinear(Importer &im) {
+  if (failed(im.checkArity(1, 1, 3)))
+    return failure();
+  if (im.dtype(0) != onnxp::TensorProto_DataType_FLOAT)
+    return im.error() << "the input must be FLOAT";
+  Type f32 = im.b.getF32Type(), i8 = im.b.getI8Type();
+  Value x = im.in(0);
+  ArrayRef<int64_t> shape = im.shape(0);
+  SmallVector<int64_t> all;
+  for (int64_t i = 0, e = shape.size(); i < e; ++i)
+    all.push_back(i);
+  Value mn = im.reduce(x, all, false, im.highestAttr(f32, false),
+                       [](OpBuilder &nb, Location l, Value v, Value acc) {
+                         return (Value)arith::MinimumFOp::create(nb, l, acc, v);
+                       });
+  Value mx = im.reduce(x, all, false, im.lowestAttr(f32, false),
+                       [](OpBuilder &nb, Location l, Value v, Value acc) {
+                         return (Value)arith::MaximumFOp::create(nb, l, acc, v);
+                       });
+  // The range always includes 0; scale = (max - min) / 255.
+  Value scale = im.elementwise(
+      {mn, mx}, {}, f32, [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value zero = im.scalar(nb, l, f32, 0);
+        Value lo = arith::MinimumFOp::create(nb, l, a[0], zero);
+        Value hi = arith::MaximumFOp::create(nb, l, a[1], zero);
+        Value d = arith::SubFOp::create(nb, l, hi, lo);
+        return (Value)arith::DivFOp::create(nb, l, d,
+                                            im.scalar(nb, l, f32, 255));
+      });
+  // zp = round(saturate(0 - min / scale)), kept in f32 for the next step.
+  Value zpF = im.elementwise(
+      {mn, scale}, {}, f32, [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value zero = im.scalar(nb, l, f32, 0);
+        Value lo = arith::MinimumFOp::create(nb, l, a[0], zero);
+        Value q = arith::DivFOp::create(nb, l, lo, a[1]);
+        Value z = arith::SubFOp::create(nb, l, zero, q);
+        z = arith::MaximumFOp::create(nb, l, z, zero);
+        z = arith::MinimumFOp::create(nb, l, z, im.scalar(nb, l, f32, 255));
+        return (Value)math::RoundEvenOp::create(nb, l, z);
+      });
+  Value y = im.elementwise(
+      {x, scale, zpF}, shape, i8, [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value q = arith::DivFOp::create(nb, l, a[0], a[1]);
+        q = math::RoundEvenOp::create(nb, l, q);
+        q = arith::AddFOp::create(nb, l, q, a[2]);
+        q = arith::MaximumFOp::create(nb, l, q, im.scalar(nb, l, f32, 0));
+        q = arith::MinimumFOp::create(nb, l, q, im.scalar(nb, l, f32, 255));
+        return (Value)arith::FPToUIOp::create(nb, l, i8, q);
+      });
+  Value zp = im.elementwise(zpF, {}, i8,
+                            [&](OpBuilder &nb, Location l, ValueRange a) {
+                              return (Value)arith::FPToUIOp::create(nb, l, i8,
+                                                                    a[0]);
+                            });
+  if (failed(im.setOutput(0, y, onnxp::TensorProto_DataType_UINT8)) ||
+      failed(im.setOutput(1, scale, onnxp::TensorProto_DataType_FLOAT)) ||
+      failed(im.setOutput(2, zp, onnxp::TensorProto_DataType_UINT8)))
+    return failure();
+  return success();
+}
+
+void mlir::qopt::onnx_import::populateQuantOps(
+    llvm::StringMap<Handler> &table) {
+  table["QuantizeLinear"] = importQuantizeLinear;
+  table["DequantizeLinear"] = importDequantizeLinear;
+  table["QLinearMatMul"] = [](Importer &im) {
+    return importMatMulLike(im, true);
+  };
+  table["MatMulInteger"] = [](Importer &im) {
+    return importMatMulLike(im, false);
+  };
+  table["QLinearConv"] = [](Importer &im) { return importConvLike(im, true); };
+  table["ConvInteger"] = [](Importer &im) { return importConvLike(im, false); };
+  table["DynamicQuantizeLinear"] = importDynamicQuantizeLinear;
+}

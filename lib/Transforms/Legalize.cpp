@@ -1,0 +1,852 @@
+//===- Legalize.cpp - calibrated float model to QDQ form --------*- C++ -*-===//
+//
+// qopt-legalize: reads the qopt.stats of a float model and writes its
+// quantization in QDQ form (docs/qdq-form.md). Activations that feed an op
+// with an integer kernel get quant.qcast / quant.dcast with parameters chosen
+// from their statistics by a calibrator (lib/Calibration) and the numerics
+// core (lib/Quant); constant weights and biases are quantized at compile time.
+// Every op is checked before it is rewritten, so an op that cannot be
+// quantized is either an error or left in float, never half-changed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Calibration/Calibrators.h"
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Quant/QuantParams.h"
+#include "qopt/Quant/WeightQuant.h"
+#include "qopt/Transforms/Passes.h"
+#include "qopt/Transforms/TensorNames.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_LEGALIZE
+#include "qopt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+/// The attribute name under which an op carries its #qopt.precision.
+static constexpr StringLiteral kPrecisionAttr = "qopt.precision";
+
+//===----------------------------------------------------------------------===//
+// Recognising ops
+//===----------------------------------------------------------------------===//
+
+/// Ops with an integer matmul/convolution kernel in qopt-quantize-kernels.
+static bool isContraction(Operation *op) {
+  return isa<linalg::MatmulOp, linalg::BatchMatmulOp, linalg::Conv2DNhwcHwcfOp,
+             linalg::Conv2DNchwFchwOp, linalg::DepthwiseConv2DNhwcHwcOp>(op);
+}
+
+/// Ops whose result holds exactly the values of their first operand (moved,
+/// selected or repeated), so both share quantization parameters.
+static bool isScaleKeeping(Operation *op) {
+  if (isa<tensor::ReshapeOp, tensor::CollapseShapeOp, tensor::ExpandShapeOp,
+          linalg::TransposeOp, tensor::ExtractSliceOp, linalg::PoolingNhwcMaxOp,
+          linalg::PoolingNchwMaxOp>(op))
+    return true;
+  // Zero padding: 0.0 quantizes exactly to the zero point.
+  if (auto pad = dyn_cast<tensor::PadOp>(op)) {
+    Value padValue = pad.getConstantPaddingValue();
+    FloatAttr attr;
+    return padValue && matchPattern(padValue, m_Constant(&attr)) &&
+           attr.getValue().isZero();
+  }
+  return false;
+}
+
+/// The float operand whose values a scale-keeping op passes on.
+static Value getScaleKeepingInput(Operation *op) {
+  if (auto pool = dyn_cast<linalg::LinalgOp>(op))
+    return pool.getDpsInputOperand(0)->get();
+  return op->getOperand(0);
+}
+
+/// The binary float op a linalg.generic applies element by element, when it
+/// is `yield op(%in0, %in1)` with identity maps.
+static Operation *getElementwiseBinaryBody(linalg::GenericOp generic) {
+  if (generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
+      generic.getNumParallelLoops() != generic.getNumLoops() ||
+      !llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }))
+    return nullptr;
+  Block &body = generic.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  Operation *def = yield.getOperand(0).getDefiningOp();
+  if (!def || def->getBlock() != &body || body.getOperations().size() != 2 ||
+      !isa<arith::AddFOp, arith::SubFOp, arith::MulFOp>(def))
+    return nullptr;
+  if (def->getOperand(0) != body.getArgument(0) ||
+      def->getOperand(1) != body.getArgument(1))
+    return nullptr;
+  return def;
+}
+
+/// Elementwise add, sub or mul of two tensors of the same shape.
+static bool isElementwiseArith(Operation *op) {
+  if (isa<linalg::AddOp, linalg::SubOp, linalg::MulOp>(op))
+    return true;
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  return generic && getElementwiseBinaryBody(generic);
+}
+
+/// Sum pooling: the integer form of average pooling accumulates in i32.
+static bool isSumPooling(Operation *op) {
+  return isa<linalg::PoolingNhwcSumOp, linalg::PoolingNchwSumOp>(op);
+}
+
+/// The bounds [lo, hi] of a clamp written as a linalg.generic of one input:
+/// `maximumf(x, lo)` (ReLU when lo = 0), optionally followed by
+/// `minimumf(., hi)` (ReLU6 when hi = 6). Infinite bounds mean "none".
+static std::optional<std::pair<double, double>> getClampBounds(Operation *op) {
+  auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic.getNumDpsInits() != 1)
+    return std::nullopt;
+  Block &body = generic.getRegion().front();
+  Value value = cast<linalg::YieldOp>(body.getTerminator()).getOperand(0);
+  double lo = -INFINITY, hi = INFINITY;
+  auto constantOf = [&](Value v) -> std::optional<double> {
+    FloatAttr attr;
+    if (matchPattern(v, m_Constant(&attr)))
+      return attr.getValueAsDouble();
+    return std::nullopt;
+  };
+  // Peel min then max (or max then min) down to the block argument.
+  for (int step = 0; step < 2 && value != body.getArgument(0); ++step) {
+    Operation *def = value.getDefiningOp();
+    if (!def || def->getNumOperands() != 2)
+      return std::nullopt;
+    Value other = def->getOperand(1), next = def->getOperand(0);
+    if (!constantOf(other))
+      std::swap(other, next);
+    std::optional<double> bound = constantOf(other);
+    if (!bound)
+      return std::nullopt;
+    if (isa<arith::MaximumFOp, arith::MaxNumFOp>(def))
+      lo = std::max(lo, *bound);
+    else if (isa<arith::MinimumFOp, arith::MinNumFOp>(def))
+      hi = std::min(hi, *bound);
+    else
+      return std::nullopt;
+    value = next;
+  }
+  if (value != body.getArgument(0) || (std::isinf(lo) && std::isinf(hi)))
+    return std::nullopt;
+  return std::make_pair(lo, hi);
+}
+
+/// `%y = qopt.stats %x` is transparent: returns %x for %y, else the value.
+static Value stripStats(Value value) {
+  if (auto stats = value.getDefiningOp<StatsOp>())
+    return stats.getInput();
+  return value;
+}
+
+/// The statistics attached to a value, looking through the stats op itself.
+static StatsOp lookupStats(Value value) {
+  if (auto stats = value.getDefiningOp<StatsOp>())
+    return stats;
+  for (Operation *user : value.getUsers())
+    if (auto stats = dyn_cast<StatsOp>(user))
+      return stats;
+  return {};
+}
+
+/// The float values of a constant weight, or nullopt when `value` is not a
+/// constant float tensor.
+static std::optional<std::vector<float>> getConstantFloats(Value value) {
+  Attribute attr;
+  if (!matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || !isa<FloatType>(type.getElementType()))
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    std::vector<float> values;
+    values.reserve(type.getNumElements());
+    for (APFloat v : dense.getValues<APFloat>()) {
+      bool lost;
+      v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+      values.push_back(v.convertToFloat());
+    }
+    return values;
+  }
+  if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
+    std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef();
+    if (!data)
+      return std::nullopt;
+    return std::vector<float>(data->begin(), data->end());
+  }
+  return std::nullopt;
+}
+
+//===----------------------------------------------------------------------===//
+// Contractions: which weight dimension is the output channel
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct ContractionDims {
+  /// Dimension of the weight (input 1) that is the output channel.
+  int64_t weightChannel;
+  /// Dimension of the weight that is reduced, when there is exactly one.
+  std::optional<int64_t> weightReduction;
+  /// Dimension of the result that is the output channel.
+  int64_t resultChannel;
+};
+} // namespace
+
+/// The output channel is the loop that indexes the weight, is parallel, and
+/// does not index the activation (matmul N, conv F); for a depthwise
+/// convolution, the weight's only parallel loop (its channel C).
+static std::optional<ContractionDims> getContractionDims(linalg::LinalgOp op) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  AffineMap actMap = maps[0], weightMap = maps[1], resultMap = maps[2];
+  std::optional<unsigned> channelLoop, parallelLoop;
+  int parallelCount = 0;
+  SmallVector<int64_t> reductionDims;
+  for (auto [pos, expr] : llvm::enumerate(weightMap.getResults())) {
+    auto dim = dyn_cast<AffineDimExpr>(expr);
+    if (!dim)
+      return std::nullopt;
+    unsigned loop = dim.getPosition();
+    if (iterators[loop] == utils::IteratorType::reduction) {
+      reductionDims.push_back(pos);
+      continue;
+    }
+    ++parallelCount;
+    parallelLoop = loop;
+    if (!actMap.isFunctionOfDim(loop))
+      channelLoop = loop;
+  }
+  if (!channelLoop && parallelCount == 1)
+    channelLoop = parallelLoop;
+  if (!channelLoop)
+    return std::nullopt;
+  ContractionDims dims;
+  std::optional<unsigned> weightPos =
+      weightMap.getResultPosition(getAffineDimExpr(*channelLoop, op.getContext()));
+  std::optional<unsigned> resultPos =
+      resultMap.getResultPosition(getAffineDimExpr(*channelLoop, op.getContext()));
+  if (!weightPos || !resultPos)
+    return std::nullopt;
+  dims.weightChannel = *weightPos;
+  dims.resultChannel = *resultPos;
+  if (reductionDims.size() == 1)
+    dims.weightReduction = reductionDims.front();
+  return dims;
+}
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Options for one op: the pass options, overridden by #qopt.precision.
+struct OpPrecision {
+  bool keepFloat = false;
+  QuantSpec activation;
+  unsigned weightBits = 8;
+  Granularity granularity = Granularity::PerChannel;
+  int64_t groupSize = 0;
+};
+
+class LegalizePass : public qopt::impl::LegalizeBase<LegalizePass> {
+public:
+  using Base::Base;
+
+  LogicalResult initialize(MLIRContext *context) override;
+  void runOnOperation() override;
+
+private:
+  LogicalResult legalizeFunction(func::FuncOp func);
+  LogicalResult legalizeOp(Operation *op);
+
+  FailureOr<OpPrecision> getPrecision(Operation *op);
+  /// The quantized type `value` gets when `op` consumes it, or failure with
+  /// `reason` set (and no IR changed).
+  FailureOr<quant::UniformQuantizedType>
+  getActivationType(Value value, const QuantSpec &spec, std::string &reason);
+  Value getOrCreateQDQ(Value value, quant::UniformQuantizedType type,
+                       const QuantSpec &spec);
+  FailureOr<Value> quantizeWeight(Operation *op, Value weight,
+                                  const ContractionDims &dims,
+                                  const OpPrecision &precision,
+                                  quant::QuantizedType &weightType);
+  void quantizeBias(Operation *contraction, int64_t resultChannel,
+                    quant::UniformQuantizedType actType,
+                    quant::QuantizedType weightType);
+  LogicalResult missing(Operation *op, Value value, StringRef reason);
+
+  QuantSpec defaultActivation;
+  Granularity defaultGranularity = Granularity::PerChannel;
+  CalibratorKind calibratorKind = CalibratorKind::MinMax;
+
+  /// QDQ values already created, per (float value, quantized type).
+  DenseMap<std::pair<Value, Type>, Value> qdqCache;
+};
+} // namespace
+
+LogicalResult LegalizePass::initialize(MLIRContext *context) {
+  Location loc = UnknownLoc::get(context);
+  if (activations != "asymmetric" && activations != "symmetric")
+    return emitError(loc) << "qopt-legalize: unknown activations scheme '"
+                          << activations
+                          << "'; expected asymmetric or symmetric";
+  defaultActivation.symmetric = activations == "symmetric";
+  if (activationType == "i8") {
+    defaultActivation.bits = 8;
+    defaultActivation.isSigned = true;
+  } else if (activationType == "u8") {
+    defaultActivation.bits = 8;
+    defaultActivation.isSigned = false;
+  } else if (activationType == "i16") {
+    defaultActivation.bits = 16;
+    defaultActivation.isSigned = true;
+  } else {
+    return emitError(loc) << "qopt-legalize: unsupported activation-type '"
+                          << activationType << "'; expected i8, u8 or i16";
+  }
+  if (weights == "per-channel")
+    defaultGranularity = Granularity::PerChannel;
+  else if (weights == "per-tensor")
+    defaultGranularity = Granularity::PerTensor;
+  else if (weights == "per-group")
+    defaultGranularity = Granularity::PerGroup;
+  else
+    return emitError(loc) << "qopt-legalize: unknown weights granularity '"
+                          << weights
+                          << "'; expected per-channel, per-tensor or per-group";
+  if (weightBits != 8 && weightBits != 4)
+    return emitError(loc) << "qopt-legalize: unsupported weight-bits "
+                          << weightBits.getValue() << "; expected 8 or 4";
+  if (defaultGranularity == Granularity::PerGroup && groupSize == 0)
+    return emitError(loc)
+           << "qopt-legalize: weights=per-group needs group-size=N (N > 0)";
+  if (defaultGranularity != Granularity::PerGroup && groupSize != 0)
+    return emitError(loc) << "qopt-legalize: group-size is only meaningful "
+                             "with weights=per-group";
+  std::optional<CalibratorKind> kind = parseCalibratorKind(calibrator);
+  if (!kind)
+    return emitError(loc) << "qopt-legalize: unknown calibrator '"
+                          << calibrator
+                          << "'; expected minmax, percentile, entropy or mse";
+  calibratorKind = *kind;
+  if (!(percentile > 0.0 && percentile <= 100.0))
+    return emitError(loc) << "qopt-legalize: percentile " << percentile
+                          << " is outside (0, 100]";
+  return success();
+}
+
+FailureOr<OpPrecision> LegalizePass::getPrecision(Operation *op) {
+  OpPrecision precision;
+  precision.activation = defaultActivation;
+  precision.weightBits = weightBits;
+  precision.granularity = defaultGranularity;
+  precision.groupSize = groupSize;
+  auto attr = op->getAttrOfType<PrecisionAttr>(kPrecisionAttr);
+  if (!attr)
+    return precision;
+  auto actType = dyn_cast<IntegerType>(attr.getActivation());
+  if (!actType) {
+    precision.keepFloat = true;
+    return precision;
+  }
+  unsigned bits = actType.getWidth();
+  if (bits != 8 && bits != 16)
+    return op->emitError() << "precision " << attr
+                           << " asks for " << bits
+                           << "-bit activations; qopt-legalize supports 8 "
+                              "and 16";
+  precision.activation.bits = bits;
+  precision.activation.isSigned = !actType.isUnsigned();
+  if (auto weightType = dyn_cast_or_null<IntegerType>(attr.getWeight())) {
+    if (weightType.getWidth() != 8 && weightType.getWidth() != 4)
+      return op->emitError() << "precision " << attr << " asks for "
+                             << weightType.getWidth()
+                             << "-bit weights; qopt-legalize supports 8 and 4";
+    precision.weightBits = weightType.getWidth();
+    precision.granularity = attr.getGranularity();
+    precision.groupSize = attr.getGroupSize();
+  }
+  return precision;
+}
+
+LogicalResult LegalizePass::missing(Operation *op, Value value,
+                                    StringRef reason) {
+  std::string name = getTensorName(stripStats(value));
+  if (!allowMissingStats) {
+    InFlightDiagnostic diag = op->emitError();
+    diag << "cannot quantize '" << op->getName() << "': ";
+    if (!name.empty())
+      diag << "input '" << name << "' ";
+    else
+      diag << "an input ";
+    diag << reason
+         << "; import calibration statistics (qopt-import-calibration) or "
+            "pass allow-missing-stats=true to keep this op in float";
+    return failure();
+  }
+  InFlightDiagnostic diag = op->emitWarning();
+  diag << "keeping '" << op->getName() << "' in float: ";
+  if (!name.empty())
+    diag << "input '" << name << "' ";
+  diag << reason;
+  ++numFloatOps;
+  return success();
+}
+
+FailureOr<quant::UniformQuantizedType>
+LegalizePass::getActivationType(Value value, const QuantSpec &spec,
+                                std::string &reason) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || !isa<FloatType>(type.getElementType())) {
+    reason = "is not a float tensor";
+    return failure();
+  }
+  Operation *producer = stripStats(value).getDefiningOp();
+
+  // Scale-keeping producer: share the parameters of its input.
+  if (producer && isScaleKeeping(producer)) {
+    std::string inner;
+    FailureOr<quant::UniformQuantizedType> shared =
+        getActivationType(getScaleKeepingInput(producer), spec, inner);
+    if (succeeded(shared))
+      return shared;
+  }
+
+  double lo, hi;
+  std::optional<int64_t> exactZp;
+  double exactScale = 0.0;
+  StatsOp stats = lookupStats(value);
+  std::optional<std::pair<double, double>> clamp = getClampBounds(producer);
+  if (!stats && clamp) {
+    // ReLU/clamp without statistics of its own: its input's range, narrowed.
+    auto generic = cast<linalg::GenericOp>(producer);
+    stats = lookupStats(generic.getDpsInputOperand(0)->get());
+  }
+  if (!stats) {
+    reason = "has no calibration statistics";
+    return failure();
+  }
+  if (stats.hasExactParams() && !stats.isPerAxis() &&
+      (!stats.getBits() || *stats.getBits() == spec.bits)) {
+    exactScale = stats.getScale()->front();
+    exactZp = stats.getZeroPoint()->front();
+    if (*exactZp < spec.qmin() || *exactZp > spec.qmax()) {
+      reason = "has a zero point from the calibration file outside the "
+               "storage range";
+      return failure();
+    }
+  } else {
+    TensorStats ts;
+    ts.min.assign(stats.getMin().begin(), stats.getMin().end());
+    ts.max.assign(stats.getMax().begin(), stats.getMax().end());
+    if (stats.isPerAxis()) {
+      // Activations are quantized per tensor: the union of the slices.
+      ts.min = {*llvm::min_element(ts.min)};
+      ts.max = {*llvm::max_element(ts.max)};
+    } else if (stats.hasHistogram()) {
+      Histogram hist;
+      hist.min = stats.getHistMin()->convertToDouble();
+      hist.max = stats.getHistMax()->convertToDouble();
+      hist.counts.assign(stats.getCounts()->begin(), stats.getCounts()->end());
+      ts.histogram = std::move(hist);
+    }
+    CalibratorOptions opts;
+    opts.kind = calibratorKind;
+    opts.percentile = percentile;
+    opts.bits = spec.bits;
+    opts.symmetric = spec.symmetric;
+    llvm::Expected<CalibrationRange> range = computeRange(ts, opts);
+    if (!range) {
+      reason = "has statistics the " + calibrator.getValue() +
+               " calibrator cannot use (" + llvm::toString(range.takeError()) +
+               ")";
+      return failure();
+    }
+    lo = range->min;
+    hi = range->max;
+    if (clamp) {
+      lo = std::max(lo, clamp->first);
+      hi = std::min(hi, clamp->second);
+      if (lo > hi)
+        lo = hi = std::max(clamp->first, std::min(lo, clamp->second));
+    }
+    llvm::Expected<QuantParams> params = chooseQuantParams(lo, hi, spec);
+    if (!params) {
+      reason = "has a range with no valid parameters (" +
+               llvm::toString(params.takeError()) + ")";
+      return failure();
+    }
+    exactScale = roundScaleToF32(params->scale);
+    exactZp = params->zeroPoint;
+  }
+  MLIRContext *ctx = value.getContext();
+  Type storage = IntegerType::get(ctx, spec.bits);
+  unsigned flags = spec.isSigned ? quant::QuantizationFlags::Signed : 0;
+  return quant::UniformQuantizedType::get(flags, storage,
+                                          type.getElementType(), exactScale,
+                                          *exactZp, spec.qmin(), spec.qmax());
+}
+
+Value LegalizePass::getOrCreateQDQ(Value value,
+                                   quant::UniformQuantizedType qtype,
+                                   const QuantSpec &spec) {
+  auto key = std::make_pair(value, Type(qtype));
+  if (Value cached = qdqCache.lookup(key))
+    return cached;
+  // A value produced by a scale-keeping op with a quantized input: quantize
+  // the input first, so the op reads a dcast and keeps the scale.
+  Operation *producer = stripStats(value).getDefiningOp();
+  if (producer && isScaleKeeping(producer)) {
+    Value input = getScaleKeepingInput(producer);
+    std::string reason;
+    FailureOr<quant::UniformQuantizedType> inType =
+        getActivationType(input, spec, reason);
+    if (succeeded(inType) && *inType == qtype) {
+      Value inputQDQ = getOrCreateQDQ(input, qtype, spec);
+      OpOperand &operand = isa<linalg::LinalgOp>(producer)
+                               ? *cast<linalg::LinalgOp>(producer)
+                                      .getDpsInputOperand(0)
+                               : producer->getOpOperand(0);
+      operand.set(inputQDQ);
+    }
+  }
+
+  OpBuilder builder(value.getContext());
+  if (auto arg = dyn_cast<BlockArgument>(value))
+    builder.setInsertionPointToStart(arg.getOwner());
+  else
+    builder.setInsertionPointAfter(value.getDefiningOp());
+  auto floatType = cast<RankedTensorType>(value.getType());
+  auto quantType = floatType.clone(qtype);
+  Location loc = value.getLoc();
+  Value q = quant::QuantizeCastOp::create(builder, loc, quantType, value);
+  Value d = quant::DequantizeCastOp::create(builder, loc, floatType, q);
+  qdqCache[key] = d;
+  return d;
+}
+
+FailureOr<Value> LegalizePass::quantizeWeight(Operation *op, Value weight,
+                                              const ContractionDims &dims,
+                                              const OpPrecision &precision,
+                                              quant::QuantizedType &weightType) {
+  std::optional<std::vector<float>> data = getConstantFloats(weight);
+  auto type = cast<RankedTensorType>(weight.getType());
+  if (!data)
+    return op->emitError() << "cannot read the constant weight of '"
+                           << op->getName() << "'";
+  WeightQuantSpec spec;
+  spec.storage.bits = precision.weightBits;
+  if (precision.granularity != Granularity::PerTensor)
+    spec.channelAxis = dims.weightChannel;
+  if (precision.granularity == Granularity::PerGroup) {
+    if (!dims.weightReduction || type.getRank() != 2)
+      return op->emitError() << "per-group weights need a 2-D matmul weight "
+                                "with one reduction dimension; '"
+                             << op->getName() << "' has "
+                             << type.getRank() << "-D weights";
+    spec.groupAxis = dims.weightReduction;
+    spec.groupSize = precision.groupSize;
+    if (type.getDimSize(*dims.weightReduction) % precision.groupSize != 0)
+      return op->emitError()
+             << "group size " << precision.groupSize
+             << " does not divide the reduction dimension (size "
+             << type.getDimSize(*dims.weightReduction) << ") of the weight "
+             << type;
+  }
+  llvm::Expected<QuantizedWeights> q =
+      quantizeWeights(*data, type.getShape(), spec);
+  if (!q)
+    return op->emitError() << "cannot quantize the weight of '"
+                           << op->getName()
+                           << "': " << llvm::toString(q.takeError());
+
+  MLIRContext *ctx = op->getContext();
+  Type expressed = type.getElementType();
+  auto storage = IntegerType::get(ctx, spec.storage.bits);
+  int64_t qmin = spec.storage.qmin(), qmax = spec.storage.qmax();
+  unsigned flags = quant::QuantizationFlags::Signed;
+  if (!spec.channelAxis) {
+    weightType = quant::UniformQuantizedType::get(
+        flags, storage, expressed, q->scales.front(), q->zeroPoints.front(),
+        qmin, qmax);
+  } else if (!spec.groupAxis) {
+    weightType = quant::UniformQuantizedPerAxisType::get(
+        flags, storage, expressed, q->scales, q->zeroPoints,
+        static_cast<int32_t>(*spec.channelAxis), qmin, qmax);
+  } else {
+    auto gridType = RankedTensorType::get(q->paramShape, expressed);
+    SmallVector<APFloat> scales;
+    for (double s : q->scales) {
+      APFloat v(s);
+      bool lost;
+      v.convert(cast<FloatType>(expressed).getFloatSemantics(),
+                APFloat::rmNearestTiesToEven, &lost);
+      scales.push_back(v);
+    }
+    SmallVector<APInt> zps;
+    for (int64_t zp : q->zeroPoints)
+      zps.push_back(APInt(spec.storage.bits, zp, /*isSigned=*/true));
+    SmallVector<int32_t> quantDims;
+    SmallVector<int64_t> blockSizes;
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      quantDims.push_back(d);
+      blockSizes.push_back(d == *spec.groupAxis ? spec.groupSize : 1);
+    }
+    weightType = quant::UniformQuantizedSubChannelType::get(
+        flags, storage, expressed, DenseElementsAttr::get(gridType, scales),
+        DenseElementsAttr::get(RankedTensorType::get(q->paramShape, storage),
+                               zps),
+        quantDims, blockSizes, qmin, qmax);
+  }
+
+  SmallVector<APInt> values;
+  values.reserve(q->values.size());
+  for (int64_t v : q->values)
+    values.push_back(APInt(spec.storage.bits, v, /*isSigned=*/true));
+  auto intType = RankedTensorType::get(type.getShape(), storage);
+  OpBuilder builder(op);
+  Location loc = weight.getLoc();
+  Value ints = arith::ConstantOp::create(
+      builder, loc, DenseElementsAttr::get(intType, values));
+  Value quantized = quant::StorageCastOp::create(
+      builder, loc, type.clone(weightType), ints);
+  ++numWeights;
+  return quant::DequantizeCastOp::create(builder, loc, type, quantized)
+      .getResult();
+}
+
+/// The bias add that follows a contraction: a linalg.generic adding its
+/// result and a 1-D float constant broadcast along the output channel.
+/// Returns the generic and the index of the constant operand.
+static std::optional<std::pair<linalg::GenericOp, unsigned>>
+matchBiasAdd(Operation *contraction, int64_t resultChannel) {
+  Value result = contraction->getResult(0);
+  if (!result.hasOneUse())
+    return std::nullopt;
+  // Statistics of the un-biased result sit in between; look through them.
+  if (auto stats = dyn_cast<StatsOp>(*result.getUsers().begin())) {
+    result = stats.getResult();
+    if (!result.hasOneUse())
+      return std::nullopt;
+  }
+  auto generic = dyn_cast<linalg::GenericOp>(*result.getUsers().begin());
+  if (!generic || generic.getNumDpsInputs() != 2)
+    return std::nullopt;
+  Block &body = generic.getRegion().front();
+  auto add = dyn_cast_or_null<arith::AddFOp>(
+      cast<linalg::YieldOp>(body.getTerminator()).getOperand(0).getDefiningOp());
+  if (!add || body.getOperations().size() != 2)
+    return std::nullopt;
+  for (unsigned biasIndex : {0u, 1u}) {
+    unsigned resultIndex = 1 - biasIndex;
+    if (generic.getDpsInputOperand(resultIndex)->get() != result)
+      continue;
+    Value bias = generic.getDpsInputOperand(biasIndex)->get();
+    auto biasType = dyn_cast<RankedTensorType>(bias.getType());
+    if (!biasType || biasType.getRank() != 1 || !getConstantFloats(bias))
+      continue;
+    SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+    AffineMap biasMap = maps[biasIndex];
+    if (!maps[resultIndex].isIdentity() || !maps[2].isIdentity() ||
+        biasMap.getNumResults() != 1 ||
+        biasMap.getResult(0) !=
+            getAffineDimExpr(resultChannel, generic.getContext()))
+      continue;
+    return std::make_pair(generic, biasIndex);
+  }
+  return std::nullopt;
+}
+
+void LegalizePass::quantizeBias(Operation *contraction, int64_t resultChannel,
+                                quant::UniformQuantizedType actType,
+                                quant::QuantizedType weightType) {
+  std::optional<std::pair<linalg::GenericOp, unsigned>> match =
+      matchBiasAdd(contraction, resultChannel);
+  if (!match)
+    return;
+  auto [generic, biasIndex] = *match;
+  OpOperand *operand = generic.getDpsInputOperand(biasIndex);
+  Value bias = operand->get();
+  auto biasType = cast<RankedTensorType>(bias.getType());
+  std::vector<float> data = *getConstantFloats(bias);
+  int64_t channels = biasType.getDimSize(0);
+
+  // Per-channel weight scales, or one scale repeated.
+  SmallVector<double> weightScales;
+  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(weightType))
+    weightScales.assign(perAxis.getScales().begin(), perAxis.getScales().end());
+  else if (auto uniform = dyn_cast<quant::UniformQuantizedType>(weightType))
+    weightScales.assign(channels, uniform.getScale());
+  else
+    return; // per-group weights have no single per-channel scale
+  if (static_cast<int64_t>(weightScales.size()) != channels)
+    return;
+
+  // s_bias = s_in * s_w, computed in float32 as the integer kernel's
+  // accumulator scale is (docs/numerics.md).
+  SmallVector<double> scales;
+  SmallVector<int64_t> zeroPoints(channels, 0);
+  SmallVector<APInt> values;
+  for (int64_t c = 0; c < channels; ++c) {
+    float scale = static_cast<float>(actType.getScale()) *
+                  static_cast<float>(weightScales[c]);
+    scales.push_back(scale);
+    double q = roundHalfToEven(static_cast<double>(data[c]) / scale);
+    q = std::min<double>(std::max<double>(q, INT32_MIN), INT32_MAX);
+    values.push_back(APInt(32, static_cast<int64_t>(q), /*isSigned=*/true));
+  }
+  MLIRContext *ctx = contraction->getContext();
+  auto i32 = IntegerType::get(ctx, 32);
+  auto qtype = quant::UniformQuantizedPerAxisType::get(
+      quant::QuantizationFlags::Signed, i32, biasType.getElementType(), scales,
+      zeroPoints, /*quantizedDimension=*/0, INT32_MIN, INT32_MAX);
+  OpBuilder builder(generic);
+  Location loc = bias.getLoc();
+  Value ints = arith::ConstantOp::create(
+      builder, loc,
+      DenseElementsAttr::get(RankedTensorType::get({channels}, i32), values));
+  Value quantized =
+      quant::StorageCastOp::create(builder, loc, biasType.clone(qtype), ints);
+  operand->set(
+      quant::DequantizeCastOp::create(builder, loc, biasType, quantized));
+  if (Operation *def = bias.getDefiningOp(); def && def->use_empty())
+    def->erase();
+}
+
+LogicalResult LegalizePass::legalizeOp(Operation *op) {
+  bool contraction = isContraction(op);
+  bool elementwise = !contraction && isElementwiseArith(op);
+  bool sumPool = isSumPooling(op);
+  bool concat = isa<tensor::ConcatOp>(op);
+  if (!contraction && !elementwise && !sumPool && !concat)
+    return success();
+
+  FailureOr<OpPrecision> precision = getPrecision(op);
+  if (failed(precision))
+    return failure();
+  if (precision->keepFloat) {
+    ++numFloatOps;
+    return success();
+  }
+  const QuantSpec &spec = precision->activation;
+
+  // Plan: parameters for every quantized input, before touching the IR.
+  SmallVector<OpOperand *> actOperands;
+  SmallVector<quant::UniformQuantizedType> actTypes;
+  OpOperand *weightOperand = nullptr;
+  std::optional<ContractionDims> dims;
+  if (contraction) {
+    auto linalgOp = cast<linalg::LinalgOp>(op);
+    dims = getContractionDims(linalgOp);
+    if (!dims)
+      return success(); // not a shape we know how to quantize: stays float
+    actOperands.push_back(linalgOp.getDpsInputOperand(0));
+    OpOperand *rhs = linalgOp.getDpsInputOperand(1);
+    if (getConstantFloats(rhs->get()))
+      weightOperand = rhs;
+    else
+      actOperands.push_back(rhs);
+  } else if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+    actOperands.push_back(linalgOp.getDpsInputOperand(0));
+    if (elementwise)
+      actOperands.push_back(linalgOp.getDpsInputOperand(1));
+  } else {
+    for (OpOperand &operand : op->getOpOperands())
+      actOperands.push_back(&operand);
+  }
+
+  if (concat) {
+    // One type for every input: the result's statistics, else the union of
+    // the inputs' ranges.
+    std::string reason;
+    FailureOr<quant::UniformQuantizedType> common =
+        getActivationType(op->getResult(0), spec, reason);
+    if (failed(common)) {
+      double lo = INFINITY, hi = -INFINITY;
+      for (OpOperand *operand : actOperands) {
+        std::string inner;
+        FailureOr<quant::UniformQuantizedType> t =
+            getActivationType(operand->get(), spec, inner);
+        if (failed(t))
+          return missing(op, operand->get(), inner);
+        double tlo = t->getScale() * (t->getStorageTypeMin() - t->getZeroPoint());
+        double thi = t->getScale() * (t->getStorageTypeMax() - t->getZeroPoint());
+        lo = std::min(lo, tlo);
+        hi = std::max(hi, thi);
+      }
+      llvm::Expected<QuantParams> params = chooseQuantParams(lo, hi, spec);
+      if (!params)
+        return op->emitError() << "cannot choose a common scale for concat: "
+                               << llvm::toString(params.takeError());
+      auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+      common = quant::UniformQuantizedType::get(
+          spec.isSigned ? quant::QuantizationFlags::Signed : 0,
+          IntegerType::get(op->getContext(), spec.bits),
+          resultType.getElementType(), roundScaleToF32(params->scale),
+          params->zeroPoint, spec.qmin(), spec.qmax());
+    }
+    actTypes.assign(actOperands.size(), *common);
+  } else {
+    for (OpOperand *operand : actOperands) {
+      std::string reason;
+      FailureOr<quant::UniformQuantizedType> t =
+          getActivationType(operand->get(), spec, reason);
+      if (failed(t))
+        return missing(op, operand->get(), reason);
+      actTypes.push_back(*t);
+    }
+  }
+
+  // Rewrite.
+  quant::QuantizedType weightType;
+  if (weightOperand) {
+    FailureOr<Value> weight = quantizeWeight(op, weightOperand->get(), *dims,
+                                             *precision, weightType);
+    if (failed(weight))
+      return failure();
+    Value original = weightOperand->get();
+    weightOperand->set(*weight);
+    if (Operation *def = original.getDefiningOp(); def && def->use_empty())
+      def->erase();
+  }
+  for (auto [operand, type] : llvm::zip(actOperands, actTypes))
+    operand->set(getOrCreateQDQ(operand->get(), type, spec));
+  if (weightOperand)
+    quantizeBias(op, dims->resultChannel, actTypes.front(), weightType);
+  ++numQuantizedOps;
+  return success();
+}
+
+LogicalResult LegalizePass::legalizeFunction(func::FuncOp func) {
+  // Collect first: rewriting inserts ops that must not be visited.
+  SmallVector<Operation *> ops;
+  func.walk([&](Operation *op) { ops.push_back(op); });
+  for (Operation *op : ops)
+    if (failed(legalizeOp(op)))
+      return failure();
+  return success();
+}
+
+void LegalizePass::runOnOperation() {
+  qdqCache.clear();
+  for (auto func : getOperation().getOps<func::FuncOp>())
+    if (failed(legalizeFunction(func)))
+      return signalPassFailure();
+}
