@@ -14,7 +14,8 @@ QOPT_BUILD="${QOPT_BUILD:-$QOPT_ROOT/build}"
 LLVM_PREFIX=/usr/lib/llvm-22
 
 QOPT_PACKAGES=(cmake ninja-build python3 clang-22 lld-22 llvm-22-dev
-  llvm-22-tools libmlir-22-dev mlir-22-tools libgtest-dev)
+  llvm-22-tools libmlir-22-dev mlir-22-tools libgtest-dev
+  libonnx-dev libprotobuf-dev libonnx-testdata python3-onnx python3-numpy)
 
 qopt_install_packages() {
   local missing=()

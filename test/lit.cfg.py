@@ -32,3 +32,21 @@ llvm_config.with_environment("PATH", config.qopt_tools_dir, append_path=True)
 # pass options.
 if not os.path.exists(os.path.join(config.qopt_tools_dir, "qopt")):
     lit_config.fatal("qopt is not built: " + config.qopt_tools_dir)
+
+# ONNX front door (test/Target/ONNX, test/Conformance): features for what the
+# tests need, so they report UNSUPPORTED where it is missing.
+if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
+    config.available_features.add("onnx-testdata")
+config.substitutions.append(("%onnx_python", "/usr/bin/python3"))
+import subprocess
+try:
+    subprocess.run(["/usr/bin/python3", "-c", "import onnx, numpy"],
+                   check=True, capture_output=True)
+    config.available_features.add("python-onnx")
+except (OSError, subprocess.CalledProcessError):
+    pass
+if os.path.isdir(os.path.join(config.qopt_obj_root, "npm", "node_modules",
+                              "onnxruntime-node")):
+    config.available_features.add("onnxruntime")
+config.substitutions.append(("%npm_prefix",
+                             os.path.join(config.qopt_obj_root, "npm")))

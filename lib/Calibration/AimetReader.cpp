@@ -17,7 +17,8 @@
 // [scale * offset, scale * (2^bw - 1 + offset)] when the file gives no
 // min/max. The scales are kept as given ("exact parameters"). AIMET does not
 // record the channel axis; qopt assumes axis 0 (output channels), which is
-// what AIMET uses for Conv and Linear weights. Floating-point encodings
+// what AIMET uses for Conv and Linear weights, unless a 1.0.0 entry has an
+// "axis" (as QAIRT's quantization overrides allow). Floating-point encodings
 // (dtype "float") carry no range and are skipped.
 //
 //===----------------------------------------------------------------------===//
@@ -133,13 +134,14 @@ Expected<TensorStats> AimetReader::readLegacyTensor(StringRef name,
     return json.error(path, "the list of encodings is empty");
 
   for (size_t i = 0, e = encodings->size(); i != e; ++i) {
-    std::string encPath =
-        value.getAsArray() ? element(path, i) : path.str();
-    Expected<const json::Object *> enc = json.getObject((*encodings)[i], encPath);
+    std::string encPath = value.getAsArray() ? element(path, i) : path.str();
+    Expected<const json::Object *> enc =
+        json.getObject((*encodings)[i], encPath);
     if (!enc)
       return enc.takeError();
     if (const json::Value *dtype = (*enc)->get("dtype")) {
-      Expected<StringRef> text = json.getString(*dtype, member(encPath, "dtype"));
+      Expected<StringRef> text =
+          json.getString(*dtype, member(encPath, "dtype"));
       if (!text)
         return text.takeError();
       if (text->equals_insensitive("float")) {
@@ -147,9 +149,9 @@ Expected<TensorStats> AimetReader::readLegacyTensor(StringRef name,
         return stats;
       }
       if (!text->equals_insensitive("int"))
-        return json.error(member(encPath, "dtype"),
-                          "unknown dtype '" + *text + "' (expected int or "
-                                                      "float)");
+        return json.error(member(encPath, "dtype"), "unknown dtype '" + *text +
+                                                        "' (expected int or "
+                                                        "float)");
     }
     for (StringRef key : {"bitwidth", "min", "max", "scale", "offset"})
       if (!(*enc)->get(key))
@@ -173,10 +175,12 @@ Expected<TensorStats> AimetReader::readLegacyTensor(StringRef name,
                           "channels disagree on is_symmetric");
       stats.symmetric = *flag;
     }
-    Expected<double> lo = json.getNumber(*(*enc)->get("min"), member(encPath, "min"));
+    Expected<double> lo =
+        json.getNumber(*(*enc)->get("min"), member(encPath, "min"));
     if (!lo)
       return lo.takeError();
-    Expected<double> hi = json.getNumber(*(*enc)->get("max"), member(encPath, "max"));
+    Expected<double> hi =
+        json.getNumber(*(*enc)->get("max"), member(encPath, "max"));
     if (!hi)
       return hi.takeError();
     Expected<double> scale =
@@ -242,8 +246,8 @@ Expected<TensorStats> AimetReader::readListEntry(const json::Value &value,
       return stats;
     }
     if (!text->equals_insensitive("int"))
-      return json.error(member(path, "dtype"),
-                        "unknown dtype '" + *text + "' (expected INT or FLOAT)");
+      return json.error(member(path, "dtype"), "unknown dtype '" + *text +
+                                                   "' (expected INT or FLOAT)");
   }
   for (StringRef key : {"bw", "scale"})
     if (!(*enc)->get(key))
@@ -295,7 +299,8 @@ Expected<TensorStats> AimetReader::readListEntry(const json::Value &value,
     std::vector<int64_t> offsets;
     if (const json::Array *array = offsetValue->getAsArray()) {
       for (size_t i = 0, e = array->size(); i != e; ++i) {
-        Expected<int64_t> offset = readOffset((*array)[i], element(offsetPath, i));
+        Expected<int64_t> offset =
+            readOffset((*array)[i], element(offsetPath, i));
         if (!offset)
           return offset.takeError();
         offsets.push_back(*offset);
@@ -314,8 +319,7 @@ Expected<TensorStats> AimetReader::readListEntry(const json::Value &value,
       stats.zeroPoint.push_back(-offset);
   } else if (stats.symmetric.value_or(false)) {
     // Symmetric encodings sit at the middle of AIMET's unsigned grid.
-    stats.zeroPoint.assign(stats.scale.size(),
-                           int64_t(1) << (*stats.bits - 1));
+    stats.zeroPoint.assign(stats.scale.size(), int64_t(1) << (*stats.bits - 1));
   } else {
     return json.error(path, "missing \"offset\" (needed unless is_sym)");
   }
@@ -325,7 +329,14 @@ Expected<TensorStats> AimetReader::readListEntry(const json::Value &value,
       return json.error(scalePath, "PER_TENSOR encoding with " +
                                        Twine(stats.scale.size()) + " scales");
   } else {
+    // 1.0.0 has no axis field; QAIRT's overrides add one, which wins.
     stats.axis = 0;
+    if (const json::Value *axis = (*enc)->get("axis")) {
+      Expected<int64_t> number = json.getInteger(*axis, member(path, "axis"));
+      if (!number)
+        return number.takeError();
+      stats.axis = *number;
+    }
   }
   if (encType == "PER_BLOCK") {
     const json::Value *blockSize = (*enc)->get("block_size");
@@ -342,9 +353,8 @@ Expected<TensorStats> AimetReader::readListEntry(const json::Value &value,
   const json::Value *minValue = (*enc)->get("min");
   const json::Value *maxValue = (*enc)->get("max");
   if (minValue && maxValue) {
-    for (auto [key, value, out] :
-         {std::tuple{"min", minValue, &stats.min},
-          std::tuple{"max", maxValue, &stats.max}}) {
+    for (auto [key, value, out] : {std::tuple{"min", minValue, &stats.min},
+                                   std::tuple{"max", maxValue, &stats.max}}) {
       std::string keyPath = member(path, key);
       if (value->getAsArray()) {
         Expected<std::vector<double>> values =

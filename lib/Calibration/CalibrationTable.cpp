@@ -215,11 +215,10 @@ Error writeCalibration(const CalibrationTable &table, CalibrationFormat format,
                        raw_ostream &os) {
   if (format != CalibrationFormat::QOpt &&
       format != CalibrationFormat::TensorRT)
-    return createStringError(
-        inconvertibleErrorCode(),
-        "cannot write calibration format '" +
-            stringifyCalibrationFormat(format) +
-            "'; qopt writes only 'qopt' and 'tensorrt'");
+    return createStringError(inconvertibleErrorCode(),
+                             "cannot write calibration format '" +
+                                 stringifyCalibrationFormat(format) +
+                                 "'; qopt writes only 'qopt' and 'tensorrt'");
   if (Error error = detail::validateTable(table, "<calibration table>"))
     return error;
   if (format == CalibrationFormat::QOpt)
@@ -281,8 +280,8 @@ bool parseDouble(StringRef text, double &value) {
   body.consume_front("-") || body.consume_front("+");
   std::string lower = body.lower();
   if (lower == "inf" || lower == "infinity" || lower == "nan") {
-    value = lower == "nan" ? NAN
-                           : (text.starts_with("-") ? -HUGE_VAL : HUGE_VAL);
+    value =
+        lower == "nan" ? NAN : (text.starts_with("-") ? -HUGE_VAL : HUGE_VAL);
     return true;
   }
   bool digits = false;
@@ -365,8 +364,7 @@ Error validateTensor(const TensorStats &stats, StringRef fileName) {
     return fail("bit width " + Twine(*stats.bits) +
                 " is out of range (1 to 32)");
   if (stats.blockSize && *stats.blockSize <= 0)
-    return fail("block size (" + Twine(*stats.blockSize) +
-                ") is not positive");
+    return fail("block size (" + Twine(*stats.blockSize) + ") is not positive");
   if (stats.blockSize && !stats.axis)
     return fail("has a block size but no axis");
   if (const std::optional<Histogram> &hist = stats.histogram) {
@@ -398,10 +396,9 @@ Error validateTable(const CalibrationTable &table, StringRef fileName) {
       return error;
     auto [it, inserted] = seen.try_emplace(stats.name, stats.line);
     if (!inserted) {
-      std::string first =
-          it->second ? " (first defined on line " +
-                           std::to_string(it->second) + ")"
-                     : "";
+      std::string first = it->second ? " (first defined on line " +
+                                           std::to_string(it->second) + ")"
+                                     : "";
       return makeError(fileName, stats.line,
                        "duplicate tensor name " + quote(stats.name) + first);
     }

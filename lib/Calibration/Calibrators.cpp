@@ -60,6 +60,10 @@ Expected<double> checkHistogram(const Histogram &hist) {
     return fail("the histogram's bounds [" + detail::formatDouble(hist.min) +
                 ", " + detail::formatDouble(hist.max) +
                 "] are not an interval");
+  if (!std::isfinite(hist.max - hist.min))
+    return fail("the histogram's bounds [" + detail::formatDouble(hist.min) +
+                ", " + detail::formatDouble(hist.max) +
+                "] are too far apart to compute with");
   if (hist.counts.empty())
     return fail("the histogram has no bins");
   double total = 0;
@@ -230,8 +234,8 @@ Expected<double> entropyThreshold(const Histogram &hist, unsigned bits) {
   constexpr size_t kMaxBins = 4096;
   if (levels >= kMaxBins)
     return amax;
-  size_t numBins = naturalAbsBins(hist, std::min(16 * levels, kMaxBins),
-                                  kMaxBins);
+  size_t numBins =
+      naturalAbsBins(hist, std::min(16 * levels, kMaxBins), kMaxBins);
   if (numBins <= levels)
     return amax;
   AbsHistogram abs = foldAbs(hist, numBins);
@@ -356,8 +360,8 @@ Expected<CalibrationRange> mseRange(const Histogram &hist, unsigned bits,
   for (size_t a = 0; a < n; ++a) {
     for (size_t b = a + 1; b <= n; ++b) {
       double step = static_cast<double>(b - a) / qsteps;
-      double error = left[a] + right[b] +
-                     step * step / 12 * (prefix[b] - prefix[a]);
+      double error =
+          left[a] + right[b] + step * step / 12 * (prefix[b] - prefix[a]);
       if (error < bestError) {
         bestError = error;
         bestA = a;
@@ -406,8 +410,12 @@ Expected<CalibrationRange> computeRange(const TensorStats &stats,
   }();
   if (!range)
     return createStringError(inconvertibleErrorCode(),
-                             "tensor '" + stats.name + "': " +
-                                 toString(range.takeError()));
+                             "tensor '" + stats.name +
+                                 "': " + toString(range.takeError()));
+  if (!std::isfinite(range->min) || !std::isfinite(range->max))
+    return fail("tensor '" + stats.name + "': the " +
+                stringifyCalibratorKind(opts.kind) +
+                " calibrator found no finite range in the histogram");
   // The histogram may be wider than the data (ONNX Runtime's is symmetric
   // around zero); no calibrator should widen the observed range.
   if (opts.symmetric) {
@@ -430,7 +438,8 @@ computeChannelRanges(const TensorStats &stats, const CalibratorOptions &opts) {
     return std::vector<CalibrationRange>{*range};
   }
   if (opts.kind != CalibratorKind::MinMax)
-    return fail("tensor '" + stats.name + "' has per-axis stats, which carry "
+    return fail("tensor '" + stats.name +
+                "' has per-axis stats, which carry "
                 "no histogram; only the minmax calibrator applies");
   if (stats.min.size() != stats.max.size())
     return fail("tensor '" + stats.name + "' has mismatched min/max sizes");

@@ -1,4 +1,4 @@
-//===- JsonSupport.cpp - JSON paths, lines and typed getters ---------------===//
+//===- JsonSupport.cpp - JSON paths, lines and typed getters --------------===//
 //
 // llvm::json parses the JSON readers' input but keeps neither source lines
 // nor the order of object members. This file adds both with a small scanner
@@ -57,7 +57,9 @@ constexpr unsigned kMaxJsonDepth = 256;
 static unsigned findExcessiveNesting(StringRef text) {
   unsigned depth = 0, line = 1;
   bool inString = false;
-  for (size_t i = 0, e = text.size(); i != e; ++i) {
+  // `i < e`, not `i != e`: an escape skips a character and may step past
+  // the end (found by the fuzzer on a file ending in a backslash).
+  for (size_t i = 0, e = text.size(); i < e; ++i) {
     char c = text[i];
     if (c == '\n')
       ++line;
@@ -103,11 +105,10 @@ Expected<json::Value> parseJson(StringRef contents, StringRef fileName) {
       std::string message = rest.drop_front(colon + 3).str();
       if (!message.empty())
         message[0] = toLower(message[0]);
-      return createStringError(
-          inconvertibleErrorCode(),
-          formatv("{0}:{1}:{2}: invalid JSON: {3}", fileName, line, column,
-                  message)
-              .str());
+      return createStringError(inconvertibleErrorCode(),
+                               formatv("{0}:{1}:{2}: invalid JSON: {3}",
+                                       fileName, line, column, message)
+                                   .str());
     }
   }
   return makeError(fileName, 0, "invalid JSON: " + text);
@@ -161,9 +162,8 @@ JsonLineIndex::JsonLineIndex(StringRef text) {
       return "";
     Frame &top = stack.back();
     if (top.isArray)
-      return top.path.size() <= kMaxIndexedPath
-                 ? element(top.path, top.index)
-                 : top.path;
+      return top.path.size() <= kMaxIndexedPath ? element(top.path, top.index)
+                                                : top.path;
     return top.memberPath;
   };
   // Reads a string token starting at text[i] == '"'; returns its decoded
@@ -294,15 +294,15 @@ Error JsonReader::error(StringRef path, const Twine &message) const {
   return makeError(fileName, lineOf(path), path + ": " + message);
 }
 
-Expected<const json::Object *>
-JsonReader::getObject(const json::Value &value, StringRef path) const {
+Expected<const json::Object *> JsonReader::getObject(const json::Value &value,
+                                                     StringRef path) const {
   if (const json::Object *object = value.getAsObject())
     return object;
   return error(path, "expected an object, got " + describeJson(value));
 }
 
-Expected<const json::Array *>
-JsonReader::getArray(const json::Value &value, StringRef path) const {
+Expected<const json::Array *> JsonReader::getArray(const json::Value &value,
+                                                   StringRef path) const {
   if (const json::Array *array = value.getAsArray())
     return array;
   return error(path, "expected an array, got " + describeJson(value));

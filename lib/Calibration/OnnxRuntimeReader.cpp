@@ -64,8 +64,8 @@ static const json::Value *unwrapNumpy(const json::Value &value,
   return &value;
 }
 
-Expected<std::vector<double>> OrtJsonReader::readNumbers(const json::Value &value,
-                                                         StringRef path) {
+Expected<std::vector<double>>
+OrtJsonReader::readNumbers(const json::Value &value, StringRef path) {
   std::string dataPath = path.str();
   const json::Value *data = unwrapNumpy(value, dataPath);
   if (data->getAsArray()) {
@@ -113,8 +113,8 @@ Error OrtJsonReader::readHistogram(const json::Object &object, StringRef path,
   if (counts->empty())
     return json.error(member(path, "hist"), "the histogram has no bins");
   if (edges->size() != counts->size() + 1)
-    return json.error(edgesPath, "has " + Twine(edges->size()) +
-                                     " edges for " + Twine(counts->size()) +
+    return json.error(edgesPath, "has " + Twine(edges->size()) + " edges for " +
+                                     Twine(counts->size()) +
                                      " bins; expected " +
                                      Twine(counts->size() + 1));
   double first = edges->front(), last = edges->back();
@@ -212,8 +212,7 @@ Expected<CalibrationTable> OrtJsonReader::read() {
       return dataObject.takeError();
     tensors = *dataObject;
     table.producer = "onnxruntime";
-    if (const json::Object *method =
-            (*object)->getObject("calibration_method"))
+    if (const json::Object *method = (*object)->getObject("calibration_method"))
       if (std::optional<StringRef> text = method->getString("value"))
         table.producer = ("onnxruntime " + *text).str();
   }

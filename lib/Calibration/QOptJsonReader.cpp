@@ -143,9 +143,8 @@ Error QOptReader::readHistogram(const json::Value &value, StringRef path,
   for (const auto &entry : **object) {
     StringRef key = entry.first;
     if (key != "min" && key != "max" && key != "counts")
-      return json.error(member(path, key),
-                        "unknown histogram key '" + key +
-                            "' (expected min, max, counts)");
+      return json.error(member(path, key), "unknown histogram key '" + key +
+                                               "' (expected min, max, counts)");
   }
   Histogram hist;
   for (StringRef key : {"min", "max"}) {
@@ -179,8 +178,8 @@ Expected<TensorStats> QOptReader::readTensor(StringRef name,
   if (!object)
     return object.takeError();
 
-  static const StringSet<> known = {"axis",      "min",        "max",
-                                    "histogram", "scale",      "zero_point",
+  static const StringSet<> known = {"axis",      "min",       "max",
+                                    "histogram", "scale",     "zero_point",
                                     "bits",      "symmetric", "block_size"};
   for (const auto &entry : **object)
     if (!known.contains(entry.first))
@@ -211,7 +210,8 @@ Expected<TensorStats> QOptReader::readTensor(StringRef name,
     if (const json::Value *zp = (*object)->get("zero_point")) {
       std::string zpPath = member(path, "zero_point");
       if (perAxis) {
-        Expected<std::vector<int64_t>> values = json.getIntegerArray(*zp, zpPath);
+        Expected<std::vector<int64_t>> values =
+            json.getIntegerArray(*zp, zpPath);
         if (!values)
           return values.takeError();
         stats.zeroPoint = std::move(*values);
@@ -234,9 +234,8 @@ Expected<TensorStats> QOptReader::readTensor(StringRef name,
     if (!number)
       return number.takeError();
     if (*number < 1 || *number > 32)
-      return json.error(member(path, "bits"),
-                        "bit width " + Twine(*number) +
-                            " is out of range (1 to 32)");
+      return json.error(member(path, "bits"), "bit width " + Twine(*number) +
+                                                  " is out of range (1 to 32)");
     stats.bits = static_cast<unsigned>(*number);
   }
   if (const json::Value *symmetric = (*object)->get("symmetric")) {

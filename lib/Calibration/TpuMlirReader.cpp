@@ -109,8 +109,7 @@ Expected<CalibrationTable> parseTpuMlir(StringRef contents,
     fields = std::move(split);
     StringRef name = fields.front();
 
-    auto numberAt = [&](size_t index, StringRef what,
-                        double &value) -> Error {
+    auto numberAt = [&](size_t index, StringRef what, double &value) -> Error {
       if (!parseDouble(fields[index], value))
         return makeError(fileName, lineNo,
                          "tensor " + quote(name) + ": " + what + " '" +
@@ -212,8 +211,8 @@ Expected<CalibrationTable> parseTpuMlir(StringRef contents,
     if (!inserted)
       return makeError(fileName, lineNo,
                        "duplicate tensor name " + quote(stats.name) +
-                           " (first defined on line " +
-                           Twine(first->second) + ")");
+                           " (first defined on line " + Twine(first->second) +
+                           ")");
     auto it = position.find(stats.name);
     if (it != position.end()) {
       Section other = it->second.second;

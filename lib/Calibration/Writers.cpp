@@ -52,8 +52,8 @@ void writeIntegers(raw_ostream &os, const std::vector<int64_t> &values,
     os << values.front();
     return;
   }
-  os << '[' << join(map_range(values, [](int64_t v) { return itostr(v); }),
-                    ", ")
+  os << '['
+     << join(map_range(values, [](int64_t v) { return itostr(v); }), ", ")
      << ']';
 }
 } // namespace
@@ -140,17 +140,16 @@ Error writeTensorRT(const CalibrationTable &table, raw_ostream &os) {
       return createStringError(inconvertibleErrorCode(),
                                "tensor " + quote(stats.name) +
                                    " has a line break in its name");
-    double amax = std::max(std::fabs(stats.min.front()),
-                           std::fabs(stats.max.front()));
+    double amax =
+        std::max(std::fabs(stats.min.front()), std::fabs(stats.max.front()));
     float scale = static_cast<float>(amax / 127.0);
     if (!(scale > 0) || !std::isfinite(scale))
       return createStringError(
           inconvertibleErrorCode(),
           "tensor " + quote(stats.name) + ": range [" +
               formatDouble(stats.min.front()) + ", " +
-              formatDouble(stats.max.front()) +
-              "] gives the float32 scale " + formatDouble(scale) +
-              ", which a TensorRT cache cannot hold");
+              formatDouble(stats.max.front()) + "] gives the float32 scale " +
+              formatDouble(scale) + ", which a TensorRT cache cannot hold");
     out << stats.name << ": "
         << format_hex_no_prefix(llvm::bit_cast<uint32_t>(scale), 8) << "\n";
   }

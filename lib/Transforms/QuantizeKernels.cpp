@@ -151,10 +151,12 @@ FailureOr<OutputPlan> kernels::planOutput(quant::QuantizeCastOp op) {
   // qcast(clamp(x, lo, hi)) == clamp(qcast(x), q(lo), q(hi)) because
   // quantization is monotonic. The bounds are quantized as the qcast
   // quantizes an f32 value (quantizeF32); 0.0 maps exactly to the zero point.
-  auto uniform = dyn_cast<quant::UniformQuantizedType>(outputType.getElementType());
+  auto uniform =
+      dyn_cast<quant::UniformQuantizedType>(outputType.getElementType());
   if (!uniform)
     return failure();
-  int64_t qmin = uniform.getStorageTypeMin(), qmax = uniform.getStorageTypeMax();
+  int64_t qmin = uniform.getStorageTypeMin(),
+          qmax = uniform.getStorageTypeMax();
   int64_t zp = uniform.getZeroPoint();
   auto scale = static_cast<float>(uniform.getScale());
   int64_t qlo = quantizeF32(static_cast<float>(lo), scale, zp, qmin, qmax);
@@ -179,8 +181,8 @@ Value kernels::buildOutput(OpBuilder &builder, Location loc, Value quantized,
   if (plan.requantType != plan.outputType) {
     // Same parameters, wider storage bounds: reinterpret the integers.
     Value ints = quant::StorageCastOp::create(
-        builder, loc,
-        quant::QuantizedType::castToStorageType(plan.requantType), value);
+        builder, loc, quant::QuantizedType::castToStorageType(plan.requantType),
+        value);
     value = quant::StorageCastOp::create(builder, loc, plan.outputType, ints);
   }
   return value;
@@ -210,9 +212,9 @@ namespace {
 
 /// An integer result dequantized for a float consumer, then quantized again
 /// (through a clamp, or from an i32 accumulator) is one requantization:
-///   %d = quant.dcast %acc : tensor<4x!quant.uniform<i32:f32, 1.0e-3>> to ...
-///   %q = quant.qcast %d : ... to tensor<4x!quant.uniform<i8:f32, 0.05:2>>
-///   -> %q = qopt.requantize %acc : ... to tensor<4x!quant.uniform<i8:f32, 0.05:2>>
+///   %d = quant.dcast %acc : tensor<4x!quant.uniform<i32:f32, 1.0e-3>> to ..
+///   %q = quant.qcast %d : tensor<4xf32> to tensor<4x!quant.uniform<i8:...>>
+///   -> %q = qopt.requantize %acc : ... to tensor<4x!quant.uniform<i8:...>>
 /// A plain pair between narrower types is left to qopt-fold-requant.
 struct RequantizeDequantized : KernelOutputPattern {
   using KernelOutputPattern::KernelOutputPattern;
@@ -231,10 +233,11 @@ struct RequantizeDequantized : KernelOutputPattern {
 };
 
 /// Ops that move values without changing them work on storage integers:
-///   %d = quant.dcast %x : tensor<1x8x!quant.uniform<i8:f32, 0.1:3>> to tensor<1x8xf32>
-///   %r = tensor.collapse_shape %d [[0, 1]] ...
-///   %q = quant.qcast %r : tensor<8xf32> to tensor<8x!quant.uniform<i8:f32, 0.1:3>>
-///   -> %r = tensor.collapse_shape (quant.scast %x to tensor<1x8xi8>), then quant.scast
+///   %d = quant.dcast %x : tensor<1x8x!quant.uniform<i8:f32, 0.1:3>> to ..
+///   %r = tensor.collapse_shape %d [[0, 1]] : ... into tensor<8xf32>
+///   %q = quant.qcast %r : tensor<8xf32> to tensor<8x!quant.uniform<i8:...>>
+///   -> %i = tensor.collapse_shape (quant.scast %x) : tensor<1x8xi8> into ..
+///      %q = quant.scast %i : tensor<8xi8> to tensor<8x!quant.uniform<i8:...>>
 /// Zero padding pads with the zero point. Per-tensor parameters only (a
 /// reshape would move a per-axis dimension).
 struct ScaleKeepingToStorage : KernelOutputPattern {
@@ -299,7 +302,8 @@ struct ScaleKeepingToStorage : KernelOutputPattern {
 /// output type; an input of another type is requantized to it first:
 ///   %c = tensor.concat dim(1) (quant.dcast %a), (quant.dcast %b) ...
 ///   %q = quant.qcast %c : ... to tensor<1x8x!quant.uniform<i8:f32, 0.1:3>>
-///   -> %c = tensor.concat dim(1) (quant.scast %a), (quant.scast %b), then quant.scast
+///   -> %i = tensor.concat dim(1) (quant.scast %a), (quant.scast %b) ...
+///      %q = quant.scast %i : tensor<1x8xi8> to tensor<1x8x!quant.uniform<..>>
 struct ConcatToStorage : KernelOutputPattern {
   using KernelOutputPattern::KernelOutputPattern;
 
@@ -333,9 +337,9 @@ struct ConcatToStorage : KernelOutputPattern {
     Operation *clone = rewriter.clone(*concat, mapping);
     clone->getResult(0).setType(
         concat.getResultType().clone(outType.getStorageType()));
-    return quant::StorageCastOp::create(
-               rewriter, loc, concat.getResultType().clone(outType),
-               clone->getResult(0))
+    return quant::StorageCastOp::create(rewriter, loc,
+                                        concat.getResultType().clone(outType),
+                                        clone->getResult(0))
         .getResult();
   }
 };

@@ -1,4 +1,4 @@
-//===- QuantizeKernels.h - Shared pieces of qopt-quantize-kernels -*- C++ -*-===//
+//===- QuantizeKernels.h - Shared by qopt-quantize-kernels ------*- C++ -*-===//
 //
 // Private to lib/Transforms: the helpers that the pattern files of
 // qopt-quantize-kernels share (reading quantized operands, building storage
@@ -67,10 +67,10 @@ std::optional<QuantOperand> getQuantOperand(Value operand, AffineMap map);
 Value getStorage(OpBuilder &builder, Location loc, Value quantized);
 
 /// Scale of the product of two quantized values: the product of the two
-/// scales rounded to float32, as ONNX Runtime's QLinear kernels compute it
-/// in float32 (ARCHITECTURE.md section 3, `float` requantization). qopt-legalize
-/// quantizes biases with the same rule, so a bias scale equals the
-/// accumulator scale bit for bit.
+/// scales, each rounded to float32, computed and rounded in float32 as
+/// ONNX Runtime's QLinear kernels do (ARCHITECTURE.md section 3, `float`
+/// requantization). qopt-legalize quantizes biases with the same rule, so a
+/// bias scale equals the accumulator scale and the bias add stays in i32.
 double productScale(double lhs, double rhs);
 
 /// `!quant.uniform<i32:expressed, scale>` (zero point 0, full i32 range), or

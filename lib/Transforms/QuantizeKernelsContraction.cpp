@@ -1,4 +1,4 @@
-//===- QuantizeKernelsContraction.cpp - Integer matmul and conv -*- C++ -*-===//
+//===- QuantizeKernelsContraction.cpp - Matmul, conv ------------*- C++ -*-===//
 //
 // The contraction family of qopt-quantize-kernels: a matmul, batch_matmul,
 // convolution or depthwise convolution of two dequantized tensors becomes one
@@ -26,7 +26,8 @@ static bool isMulAccBody(linalg::LinalgOp op) {
   Block *body = op.getBlock();
   if (body->getOperations().size() != 3)
     return false;
-  auto add = body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  auto add =
+      body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
   if (!add)
     return false;
   Value out = body->getArgument(2);
@@ -57,14 +58,15 @@ namespace {
 /// A contraction of two dequantized tensors accumulates their storage
 /// integers (minus zero points) in i32, with the op's own indexing maps and
 /// iterators (strides, dilations and transposed operands included):
-///   %y = linalg.matmul ins(quant.dcast %a, quant.dcast %w) outs(zero) -> tensor<1x2xf32>
-///   -> %acc = linalg.generic ins(%a_i8, %w_i8) outs(zero i32) { (a + 3) * w + acc }
-///      %y = quant.dcast (quant.scast %acc to tensor<1x2x!quant.uniform<i32:f32:1, {...}>>)
+///   %y = linalg.matmul ins(quant.dcast %a, quant.dcast %w) outs(%zeros)
+///   -> %acc = linalg.generic ins(%a_i8, %w_i8) outs(%zeros_i32)
+///               { acc + (a - za) * w }
+///      %y = quant.dcast (quant.scast %acc : tensor<1x2xi32>
+///                        to tensor<1x2x!quant.uniform<i32:f32:1, {...}>>)
 /// Per-axis operands must be quantized along a parallel loop that indexes
 /// the result (the output channel) and share one zero point. A non-zero
 /// init is added in float after the kernel.
-struct ContractionToInteger
-    : OpInterfaceRewritePattern<linalg::LinalgOp> {
+struct ContractionToInteger : OpInterfaceRewritePattern<linalg::LinalgOp> {
   using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
 
   LogicalResult matchAndRewrite(linalg::LinalgOp op,
@@ -171,7 +173,8 @@ struct ContractionToInteger
 /// Adding (or subtracting) two i32 values with the same scale in every
 /// channel and zero point 0 is exact in i32: the bias add of a kernel.
 ///   %s = linalg.generic ins(quant.dcast %acc, quant.dcast %bias) { addf }
-///   -> %s = quant.dcast (quant.scast (linalg.generic ins(%acc_i32, %bias_i32) { addi }))
+///   -> %i = linalg.generic ins(%acc_i32, %bias_i32) { addi }
+///      %s = quant.dcast (quant.scast %i to ..x!quant.uniform<i32:f32:1, ..>)
 /// A bias whose scale differs from the accumulator's stays a float add.
 struct AccumulatorAddToInteger : RewritePattern {
   AccumulatorAddToInteger(MLIRContext *ctx)
@@ -195,24 +198,34 @@ struct AccumulatorAddToInteger : RewritePattern {
           side->params.commonZeroPoint() != 0 ||
           side->params.type.getExpressedType() != expressed)
         return failure();
-    FailureOr<std::optional<unsigned>> lhsLoop = lhs->getChannelLoop();
-    FailureOr<std::optional<unsigned>> rhsLoop = rhs->getChannelLoop();
-    if (failed(lhsLoop) || failed(rhsLoop))
+    // The result takes the parameters of an operand read element by element
+    // (the accumulator); the other (the broadcast bias) must match them.
+    bool lhsIsMain = lhs->map.isIdentity();
+    if (!lhsIsMain && !rhs->map.isIdentity())
       return failure();
-    if (*lhsLoop && *rhsLoop &&
-        (**lhsLoop != **rhsLoop ||
-         lhs->params.scales.size() != rhs->params.scales.size()))
+    const QuantOperand &main = lhsIsMain ? *lhs : *rhs;
+    const QuantOperand &other = lhsIsMain ? *rhs : *lhs;
+    FailureOr<std::optional<unsigned>> mainLoop = main.getChannelLoop();
+    FailureOr<std::optional<unsigned>> otherLoop = other.getChannelLoop();
+    if (failed(mainLoop) || failed(otherLoop))
       return failure();
-    // Equal scales in every channel, compared bit for bit: qopt-legalize
-    // quantizes biases with the accumulator's own productScale.
+    if (*mainLoop && *otherLoop &&
+        (**mainLoop != **otherLoop ||
+         main.params.scales.size() != other.params.scales.size()))
+      return failure();
+    // Equal scales in every channel. Scales are float32 values
+    // (docs/qdq-form.md) and qopt-legalize quantizes a bias with the
+    // accumulator's own productScale; an ONNX bias scale written in decimal
+    // may differ from it in the double only, so compare as float32.
     size_t channels =
-        std::max(lhs->params.scales.size(), rhs->params.scales.size());
+        std::max(main.params.scales.size(), other.params.scales.size());
     for (size_t c = 0; c < channels; ++c)
-      if (lhs->params.scale(c) != rhs->params.scale(c))
+      if (static_cast<float>(main.params.scale(c)) !=
+          static_cast<float>(other.params.scale(c)))
         return failure();
-    std::optional<unsigned> loop = *lhsLoop ? *lhsLoop : *rhsLoop;
-    const UniformParams &perChannel =
-        (*lhsLoop || !*rhsLoop) ? lhs->params : rhs->params;
+    std::optional<int32_t> axis;
+    if (*mainLoop)
+      axis = **mainLoop;
 
     // Rewrite. The output map is the identity: the loop is the result axis.
     Location loc = op->getLoc();
@@ -230,20 +243,17 @@ struct AccumulatorAddToInteger : RewritePattern {
         ValueRange{lhsInt, rhsInt}, ValueRange{init},
         ArrayRef<AffineMap>{lhs->map, rhs->map, identity}, iterators,
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value v = isAdd ? arith::AddIOp::create(b, l, args[0], args[1])
-                                .getResult()
-                          : arith::SubIOp::create(b, l, args[0], args[1])
-                                .getResult();
+          Value v =
+              isAdd ? arith::AddIOp::create(b, l, args[0], args[1]).getResult()
+                    : arith::SubIOp::create(b, l, args[0], args[1]).getResult();
           linalg::YieldOp::create(b, l, v);
         });
-    std::optional<int32_t> axis;
-    if (loop)
-      axis = *loop;
     quant::QuantizedType sumType =
-        getI32Type(expressed, perChannel.scales, axis);
+        getI32Type(expressed, main.params.scales, axis);
     Value sum = quant::StorageCastOp::create(
         rewriter, loc, resultType.clone(sumType), generic.getResult(0));
-    Value result = quant::DequantizeCastOp::create(rewriter, loc, resultType, sum);
+    Value result =
+        quant::DequantizeCastOp::create(rewriter, loc, resultType, sum);
 
     SmallVector<Value> operands(op->getOperands());
     rewriter.replaceOp(op, result);

@@ -1,4 +1,4 @@
-//===- QuantizeKernelsUtils.cpp - Helpers of qopt-quantize-kernels -*- C++ -*-===//
+//===- QuantizeKernelsUtils.cpp - Kernel helpers ----------------*- C++ -*-===//
 //
 // The IR plumbing every pattern family of qopt-quantize-kernels shares:
 // recognising dequantized operands and elementwise float ops, building
@@ -49,8 +49,7 @@ std::optional<UniformParams> UniformParams::get(Type type) {
 }
 
 std::optional<int64_t> UniformParams::commonZeroPoint() const {
-  if (zeroPoints.empty() ||
-      !llvm::all_equal(ArrayRef<int64_t>(zeroPoints)))
+  if (zeroPoints.empty() || !llvm::all_equal(ArrayRef<int64_t>(zeroPoints)))
     return std::nullopt;
   return zeroPoints.front();
 }
@@ -79,8 +78,8 @@ std::optional<QuantOperand> kernels::getQuantOperand(Value operand,
   if (auto broadcast = operand.getDefiningOp<linalg::BroadcastOp>()) {
     if (!broadcast.hasPureTensorSemantics())
       return std::nullopt;
-    AffineMap inputMap = broadcast.getMatchingIndexingMap(
-        broadcast.getDpsInputOperand(0));
+    AffineMap inputMap =
+        broadcast.getMatchingIndexingMap(broadcast.getDpsInputOperand(0));
     map = inputMap.compose(map);
     operand = broadcast.getInput();
   }
@@ -97,7 +96,8 @@ std::optional<QuantOperand> kernels::getQuantOperand(Value operand,
 }
 
 Value kernels::getStorage(OpBuilder &builder, Location loc, Value quantized) {
-  Type storageType = quant::QuantizedType::castToStorageType(quantized.getType());
+  Type storageType =
+      quant::QuantizedType::castToStorageType(quantized.getType());
   if (auto scast = quantized.getDefiningOp<quant::StorageCastOp>())
     if (scast.getInput().getType() == storageType)
       return scast.getInput();
@@ -207,9 +207,13 @@ void kernels::eraseDeadProducers(RewriterBase &rewriter, ValueRange values) {
     Operation *op = worklist.pop_back_val();
     if (erased.contains(op) || !isOpTriviallyDead(op))
       continue;
-    for (Value operand : op->getOperands())
-      if (Operation *def = operand.getDefiningOp())
-        worklist.push_back(def);
+    // Operands, and values its regions capture (a ReLU's constant).
+    op->walk([&](Operation *nested) {
+      for (Value operand : nested->getOperands())
+        if (Operation *def = operand.getDefiningOp();
+            def && !op->isAncestor(def))
+          worklist.push_back(def);
+    });
     erased.insert(op);
     rewriter.eraseOp(op);
   }
@@ -230,7 +234,8 @@ static bool isBroadcastMap(AffineMap map) {
   });
 }
 
-std::optional<ElementwiseBinary> kernels::matchElementwiseBinary(Operation *op) {
+std::optional<ElementwiseBinary>
+kernels::matchElementwiseBinary(Operation *op) {
   auto resultType = op->getNumResults() == 1
                         ? dyn_cast<RankedTensorType>(op->getResult(0).getType())
                         : RankedTensorType();
@@ -255,8 +260,8 @@ std::optional<ElementwiseBinary> kernels::matchElementwiseBinary(Operation *op) 
     unsigned rank = resultType.getRank();
     AffineMap identity =
         AffineMap::getMultiDimIdentityMap(rank, op->getContext());
-    return ElementwiseBinary{*kind, op->getOperand(0), op->getOperand(1),
-                             identity, identity, rank};
+    return ElementwiseBinary{*kind,    op->getOperand(0), op->getOperand(1),
+                             identity, identity,          rank};
   }
 
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);

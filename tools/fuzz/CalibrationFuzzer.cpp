@@ -1,4 +1,4 @@
-//===- CalibrationFuzzer.cpp - libFuzzer target for the readers ----------===//
+//===- CalibrationFuzzer.cpp - libFuzzer target for the readers -----------===//
 //
 // One libFuzzer target per calibration reader: the build compiles this file
 // once per format with QOPT_FUZZ_FORMAT set to a CalibrationFormat
@@ -26,8 +26,8 @@ using namespace mlir::qopt;
 namespace {
 bool sameBits(const std::vector<double> &a, const std::vector<double> &b) {
   return a.size() == b.size() &&
-         (a.empty() || std::memcmp(a.data(), b.data(),
-                                   a.size() * sizeof(double)) == 0);
+         (a.empty() ||
+          std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
 }
 
 bool sameStats(const TensorStats &a, const TensorStats &b) {
@@ -52,7 +52,8 @@ bool sameStats(const TensorStats &a, const TensorStats &b) {
 void checkRoundTrip(const CalibrationTable &table) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  if (llvm::Error error = writeCalibration(table, CalibrationFormat::QOpt, os)) {
+  if (llvm::Error error =
+          writeCalibration(table, CalibrationFormat::QOpt, os)) {
     // Only names or producers that are not UTF-8 may be refused.
     std::string message = llvm::toString(std::move(error));
     if (message.find("UTF-8") == std::string::npos)

@@ -32,6 +32,19 @@ if ! [[ $seconds =~ ^[0-9]+$ ]] || (( seconds == 0 )); then
   exit 2
 fi
 
+# libFuzzer and the sanitizer runtimes ship in Debian's libclang-rt-22-dev.
+probe=$(mktemp -d)
+trap 'rm -rf "$probe"' EXIT
+printf 'extern "C" int LLVMFuzzerTestOneInput(const char *, unsigned long) { return 0; }\n' \
+  >"$probe/probe.cpp"
+if ! "$cxx" -fsanitize=fuzzer,address,undefined "$probe/probe.cpp" \
+    -o "$probe/probe" 2>"$probe/log"; then
+  echo "error: $cxx cannot link -fsanitize=fuzzer,address,undefined:" >&2
+  head -3 "$probe/log" >&2
+  echo "install the runtimes: apt-get install libclang-rt-22-dev" >&2
+  exit 2
+fi
+
 if [[ ! -f $build/build.ninja ]]; then
   cmake -G Ninja -S "$root/tools/fuzz" -B "$build" \
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$cc" \
@@ -42,7 +55,7 @@ ninja -C "$build" -j "$jobs" qopt-fuzzers
 
 mkdir -p "$build/artifacts"
 status=0
-printf '%-36s %12s %10s  %s\n' target executions exec/s result
+printf '%-42s %12s %10s  %s\n' target executions exec/s result
 for name in "${targets[@]}"; do
   fuzzer=$build/bin/qopt-calibration-fuzzer-$name
   corpus=$build/corpus/$name
@@ -61,7 +74,7 @@ for name in "${targets[@]}"; do
     result="FAILED (exit $rc, see $log)"
     status=1
   fi
-  printf '%-36s %12s %10s  %s\n' "qopt-calibration-fuzzer-$name" \
+  printf '%-42s %12s %10s  %s\n' "qopt-calibration-fuzzer-$name" \
     "${execs:-?}" "${rate:-?}" "$result"
 done
 exit $status

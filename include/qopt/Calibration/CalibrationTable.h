@@ -40,12 +40,19 @@ struct TensorStats {
   std::vector<double> min, max;
   /// Per-tensor only.
   std::optional<Histogram> histogram;
-  /// "Exact parameters" mode: the scales the file gives (AIMET, TensorRT).
-  /// Empty unless the file gives scales.
+  /// "Exact parameters" mode: the scales the file gives (AIMET, TensorRT,
+  /// TPU-MLIR thresholds). Empty unless the file gives scales. `min`/`max`
+  /// are always filled too, consistent with these parameters where the file
+  /// gives no range of its own.
   std::vector<double> scale;
-  /// Same length as `scale` when present. Convention: real = scale * (q - zp).
-  /// AIMET writes `offset` = -zp (real = scale * (q + offset)), so readers
-  /// store zeroPoint = -offset.
+  /// Same length as `scale` when present; real = scale * (q - zeroPoint), on
+  /// the integer grid of the producer:
+  ///  * AIMET: q in [0, 2^bits - 1]; AIMET writes offset = -zeroPoint, so a
+  ///    symmetric 8-bit encoding (offset -128) has zeroPoint 128. Subtract
+  ///    2^(bits-1) to move it to a signed grid.
+  ///  * TensorRT, TPU-MLIR: signed, q in [-(2^(bits-1) - 1), 2^(bits-1) - 1],
+  ///    zeroPoint 0.
+  ///  * qopt JSON: as written.
   std::vector<int64_t> zeroPoint;
   /// Bit width when the file says.
   std::optional<unsigned> bits;

@@ -192,4 +192,53 @@ def QuantizeKernels : Pass<"qopt-quantize-kernels", "::mlir::ModuleOp"> {
   ];
 }
 
+def LowerQuant : Pass<"qopt-lower-quant", "::mlir::ModuleOp"> {
+  let summary = "Lower quantized ops to integer and float arithmetic, bit-exactly";
+  let description = [{
+    Replaces `quant.qcast`, `quant.dcast`, `quant.scast` and `qopt.requantize`
+    with `linalg.generic` + `arith`/`math` on storage integers, and gives every
+    other op its storage types, so that no quantized type remains inside
+    function bodies and upstream bufferization and lowering apply.
+
+    * `quant.qcast`: `saturate(roundeven(x / scale) + zp)` in f32: division by
+      the scale (not multiplication by its reciprocal), round half to even,
+      then the zero point, then saturation to the storage range (narrow
+      ranges honoured). NaN saturates to the lower bound. This is ONNX
+      Runtime's QuantizeLinear bit for bit. Upstream's `lower-quant-ops`
+      truncates and does not saturate (docs/numerics.md).
+    * `quant.dcast`: `(q - zp) * scale` in f32.
+    * `qopt.requantize`, `requant-mode=fixed-point` (default): TFLite's
+      MultiplyByQuantizedMultiplier with a Q31 multiplier and shift per
+      channel (lib/Quant), in i32/i64 arithmetic; bit-exact with the scalar
+      reference for every int32 input. `requant-mode=float`: ONNX Runtime's
+      QLinear* requantization, `saturate(roundeven(f32(x) * m) + zp)` with
+      `m = f32(s_in) / f32(s_out)` computed in f32.
+
+    Per tensor, per axis and sub-channel (per group) parameters are
+    supported for qcast and dcast; requantize supports per tensor and per
+    axis parameters.
+
+    ```mlir
+    // Before
+    %q = quant.qcast %x : tensor<4xf32> to tensor<4x!quant.uniform<i8:f32, 0.5:-3>>
+    // After
+    %q = linalg.generic ... ins(%x : tensor<4xf32>) outs(%e : tensor<4xi8>) {
+      // divf 0.5, math.roundeven, addf -3.0, maxnumf -128.0, minnumf 127.0, fptosi
+    }
+    ```
+
+    Function signatures get storage types too unless `signature=keep`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"requantMode", "requant-mode", "std::string", "\"fixed-point\"",
+           "Requantization arithmetic: fixed-point (TFLite) or float (ONNX Runtime)">,
+    Option<"signature", "signature", "std::string", "\"storage\"",
+           "Function signatures: storage (integers) or keep (quantized types)">,
+  ];
+}
+
 #endif // QOPT_TRANSFORMS_PASSES_TD

@@ -344,8 +344,17 @@ static LogicalResult importPRelu(Importer &im) {
     return im.error() << "expects float inputs of one type, got "
                       << typeName(t) << " and " << typeName(im.dtype(1));
   Type elem = im.elemType(t);
+  Value slope = im.in(1);
+  // Before opset 7 a 1-d slope of size C applies per channel.
+  ArrayRef<int64_t> xs = im.shape(0), ss = im.shape(1);
+  if (im.opset < 7 && ss.size() == 1 && xs.size() >= 2 && ss[0] == xs[1] &&
+      ss[0] != 1) {
+    SmallVector<int64_t> shape(xs.size() - 1, 1);
+    shape[0] = ss[0];
+    slope = im.reshape(slope, shape);
+  }
   FailureOr<Value> r = im.broadcastElementwise(
-      {im.in(0), im.in(1)}, elem, [&](OpBuilder &nb, Location l, ValueRange a) {
+      {im.in(0), slope}, elem, [&](OpBuilder &nb, Location l, ValueRange a) {
         Value neg = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OLT,
                                           a[0], im.scalar(nb, l, elem, 0));
         Value scaled = arith::MulFOp::create(nb, l, a[0], a[1]);
@@ -440,8 +449,10 @@ static LogicalResult importCast(Importer &im) {
   if (!im.hasAttr("to"))
     return im.error() << "attribute 'to' is required";
   int32_t from = im.dtype(0);
-  if (!im.elemType(*to))
-    return im.error() << "cast to " << typeName(*to) << " is not supported";
+  if (!im.elemType(*to) || *to == onnxp::TensorProto_DataType_BFLOAT16 ||
+      from == onnxp::TensorProto_DataType_BFLOAT16)
+    return im.error() << "cast from " << typeName(from) << " to "
+                      << typeName(*to) << " is not supported";
   if (!im.elemType(from))
     return im.error() << "cast from " << typeName(from) << " is not supported";
   Entry &e = im.input(0);

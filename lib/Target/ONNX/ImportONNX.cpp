@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -23,6 +24,7 @@
 #include "mlir/Tools/mlir-translate/Translation.h"
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
@@ -338,7 +340,7 @@ Importer::Importer(MLIRContext *context, StringRef fileName,
       handlers(buildHandlerTable()) {}
 
 InFlightDiagnostic Importer::modelError() {
-  return emitError(UnknownLoc::get(ctx)) << fileName << ": ";
+  return emitError(FileLineColLoc::get(ctx, fileName, 0, 0));
 }
 
 InFlightDiagnostic Importer::error() {
@@ -776,9 +778,7 @@ Value Importer::padConstant(Value input, ArrayRef<int64_t> low,
   }
   if (crop) {
     SmallVector<int64_t> strides(rank, 1);
-    input = tensor::ExtractSliceOp::create(b, loc, input, ValueRange{},
-                                           ValueRange{}, ValueRange{}, offs,
-                                           sizes, strides);
+    input = tensor::ExtractSliceOp::create(b, loc, input, ofr(b, offs), ofr(b, sizes), ofr(b, strides));
     type = cast<RankedTensorType>(input.getType());
   }
   SmallVector<int64_t> lo, hi, shape;
@@ -986,6 +986,7 @@ LogicalResult Importer::importGraph(const onnxp::GraphProto &graph,
   Block *entry = func.addEntryBlock();
   for (auto [i, name] : llvm::enumerate(argNames)) {
     func.setArgAttr(i, kNameArgAttr, b.getStringAttr(name));
+    entry->getArgument(i).setLoc(nameLoc(name));
     Entry &e = values[name];
     e.value = entry->getArgument(i);
     e.dtype = argDtypes[i];
@@ -1046,11 +1047,25 @@ OwningOpRef<ModuleOp> Importer::importModel(const onnxp::ModelProto &model) {
                  << kMinONNXOpset << ", " << kMaxONNXOpset << "]";
     return nullptr;
   }
-  // Unknown operators first, so they are reported by node rather than by the
-  // checker's generic message.
+  // Unknown operators and dangling inputs first, so they are reported by
+  // node rather than by the checker's generic message.
+  llvm::StringSet<> defined;
+  for (const onnxp::ValueInfoProto &vi : model.graph().input())
+    defined.insert(vi.name());
+  for (const onnxp::TensorProto &t : model.graph().initializer())
+    defined.insert(t.name());
   for (auto [i, n] : llvm::enumerate(model.graph().node())) {
     node = &n;
     nodeIndex = i;
+    for (const std::string &in : n.input())
+      if (!in.empty() && !defined.contains(in)) {
+        error() << "input '" << in
+                << "' is not a graph input, an initializer or the output of "
+                   "an earlier node (missing initializer?)";
+        return nullptr;
+      }
+    for (const std::string &out : n.output())
+      defined.insert(out);
     if (!n.domain().empty() && n.domain() != "ai.onnx") {
       error() << "operator domain '" << n.domain()
               << "' is not supported (only the default ONNX domain is)";
@@ -1126,14 +1141,14 @@ OwningOpRef<ModuleOp> mlir::qopt::importONNX(llvm::MemoryBufferRef buffer,
   StringRef data = buffer.getBuffer();
   if (data.size() > (size_t)std::numeric_limits<int>::max() ||
       !model.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
-    emitError(UnknownLoc::get(context))
-        << file << ": not a valid ONNX model (the protobuf does not parse; "
+    emitError(FileLineColLoc::get(context, file, 0, 0))
+        << "not a valid ONNX model (the protobuf does not parse; "
         << "truncated or not an .onnx file?)";
     return nullptr;
   }
   if (!model.has_graph()) {
-    emitError(UnknownLoc::get(context))
-        << file << ": not a valid ONNX model (it has no graph)";
+    emitError(FileLineColLoc::get(context, file, 0, 0))
+        << "not a valid ONNX model (it has no graph)";
     return nullptr;
   }
   Importer importer(context, file, options);
@@ -1145,8 +1160,8 @@ mlir::qopt::importONNXFile(StringRef path, MLIRContext *context,
                            const ONNXImportOptions &options) {
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/false);
   if (!buffer) {
-    emitError(UnknownLoc::get(context))
-        << path << ": cannot open: " << buffer.getError().message();
+    emitError(FileLineColLoc::get(context, path, 0, 0))
+        << "cannot open the file: " << buffer.getError().message();
     return nullptr;
   }
   return importONNX((*buffer)->getMemBufferRef(), context, options);

@@ -76,6 +76,14 @@ using BodyFn =
 class Importer;
 using Handler = LogicalResult (*)(Importer &);
 
+/// Static sizes/offsets as OpFoldResults for tensor slice ops.
+inline SmallVector<OpFoldResult> ofr(Builder &b, ArrayRef<int64_t> values) {
+  SmallVector<OpFoldResult> out;
+  for (int64_t v : values)
+    out.push_back(b.getIndexAttr(v));
+  return out;
+}
+
 /// Operator families register their handlers here.
 void populateElementwiseOps(llvm::StringMap<Handler> &table);
 void populateNNOps(llvm::StringMap<Handler> &table);

@@ -281,18 +281,16 @@ static LogicalResult importConvTranspose(Importer &im) {
     if (!outShapeAttr->empty() || same) {
       int64_t target = !outShapeAttr->empty() ? (*outShapeAttr)[i]
                                               : xs[i + 2] * st;
+      // A negative total extends the output at the end (ONNX's reference
+      // splits it with floor division).
       int64_t total = full - target;
-      if (total < 0)
-        return im.error() << "output_shape " << target
-                          << " is larger than the transposed convolution "
-                             "produces ("
-                          << full << ")";
+      int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
       if (*autoPad == "SAME_UPPER") {
-        begin[i] = total / 2;
-        end[i] = total - total / 2;
+        begin[i] = half;
+        end[i] = total - half;
       } else {
-        begin[i] = total - total / 2;
-        end[i] = total / 2;
+        begin[i] = total - half;
+        end[i] = half;
       }
     } else if (*autoPad == "VALID") {
       begin[i] = end[i] = 0;
@@ -319,9 +317,7 @@ static LogicalResult importConvTranspose(Importer &im) {
     Value zeros = im.fill(stuffed, elem, im.scalarAttr(elem, 0));
     SmallVector<int64_t> offs(s + 2, 0), st = {1, 1};
     st.append(*strides);
-    x = tensor::InsertSliceOp::create(im.b, im.loc, x, zeros, ValueRange{},
-                                      ValueRange{}, ValueRange{}, offs, xs,
-                                      st);
+    x = tensor::InsertSliceOp::create(im.b, im.loc, x, zeros, ofr(im.b, offs), ofr(im.b, xs), ofr(im.b, st));
   }
   SmallVector<int64_t> lo = {0, 0}, hi = {0, 0};
   for (int64_t i = 0; i < s; ++i) {
@@ -1048,7 +1044,8 @@ static LogicalResult buildResize(Importer &im, ArrayRef<double> scales,
       else if (coordMode == "pytorch_half_pixel")
         x = out > 1 ? (i + 0.5) / scale - 0.5 : 0.0;
       else if (coordMode == "align_corners")
-        x = out == 1 ? 0.0 : i * (double)(in - 1) / (double)(out - 1);
+        // ONNX's reference divides by the unrounded length in * scale - 1.
+        x = out == 1 ? 0.0 : i * (double)(in - 1) / (in * scale - 1.0);
       else if (coordMode == "asymmetric")
         x = i / scale;
       else // tf_half_pixel_for_nn
@@ -1130,7 +1127,7 @@ static LogicalResult buildResize(Importer &im, ArrayRef<double> scales,
                                  : idx(args[slots[a].lo]));
             if (!linear) {
               linalg::YieldOp::create(
-                  nb, l, tensor::ExtractOp::create(nb, l, src, base));
+                  nb, l, Value(tensor::ExtractOp::create(nb, l, src, base)));
               return;
             }
             // Separable interpolation: sum over the 2^k corners of the

@@ -421,8 +421,7 @@ static LogicalResult importConcat(Importer &im) {
     SmallVector<int64_t> offs(rank, 0), strides(rank, 1);
     offs[*axis] = offset;
     acc = tensor::InsertSliceOp::create(im.b, im.loc, im.in(i), acc,
-                                        ValueRange{}, ValueRange{},
-                                        ValueRange{}, offs, s, strides);
+                                        ofr(im.b, offs), ofr(im.b, s), ofr(im.b, strides));
     offset += s[*axis];
   }
   return im.setOutput(0, acc, dt);
@@ -477,9 +476,14 @@ static LogicalResult importSplit(Importer &im) {
     SmallVector<int64_t> offs(rank, 0), sz(in), strides(rank, 1);
     offs[*axis] = offset;
     sz[*axis] = sizes[o];
-    Value r = tensor::ExtractSliceOp::create(im.b, im.loc, v, ValueRange{},
-                                             ValueRange{}, ValueRange{}, offs,
-                                             sz, strides);
+    if (sizes[o] == 0) {
+      Value r = im.emptyTensor(sz, cast<RankedTensorType>(v.getType())
+                                       .getElementType());
+      if (failed(im.setOutput(o, r, im.dtype(0))))
+        return failure();
+      continue;
+    }
+    Value r = tensor::ExtractSliceOp::create(im.b, im.loc, v, ofr(im.b, offs), ofr(im.b, sz), ofr(im.b, strides));
     offset += sizes[o];
     if (failed(im.setOutput(o, r, im.dtype(0))))
       return failure();
@@ -583,9 +587,7 @@ static LogicalResult importSlice(Importer &im) {
   if (n == 0)
     return im.setOutput(0, im.emptyTensor(sizes, im.elemType(dt)), dt);
   if (!anyNegative) {
-    Value r = tensor::ExtractSliceOp::create(im.b, im.loc, v, ValueRange{},
-                                             ValueRange{}, ValueRange{}, offs,
-                                             sizes, strides);
+    Value r = tensor::ExtractSliceOp::create(im.b, im.loc, v, ofr(im.b, offs), ofr(im.b, sizes), ofr(im.b, strides));
     return im.setOutput(0, r, dt);
   }
   // Negative steps: a generic whose input map walks backwards.

@@ -84,8 +84,8 @@ TEST(BadInput, TruncatedJson) {
     EXPECT_NE(message.find("invalid JSON"), std::string::npos) << message;
   }
   for (CalibrationFormat format : {ORT, AIMET}) {
-    std::string message =
-        errorOf("{\"version\": \"1.0.0\",\n\"activation_encodings\": [", format);
+    std::string message = errorOf(
+        "{\"version\": \"1.0.0\",\n\"activation_encodings\": [", format);
     EXPECT_TRUE(startsWith(message, "calib.json:2:")) << message;
     EXPECT_NE(message.find("invalid JSON"), std::string::npos) << message;
   }
@@ -95,8 +95,7 @@ TEST(BadInput, DeeplyNestedJson) {
   // llvm::json::parse recurses per level; a hostile file must not overflow
   // the stack.
   std::string deep = "{\"qopt_calibration\": 1, \"tensors\":\n" +
-                     std::string(100000, '[') + std::string(100000, ']') +
-                     "}";
+                     std::string(100000, '[') + std::string(100000, ']') + "}";
   for (CalibrationFormat format : {Auto, QOpt, ORT, AIMET})
     EXPECT_EQ(errorOf(deep, format),
               "calib.json:2: invalid JSON: nested deeper than 256 levels");
@@ -105,6 +104,17 @@ TEST(BadInput, DeeplyNestedJson) {
                        std::string(1000, '[') +
                        "\": {\"min\": 0, \"max\": 1}}}";
   EXPECT_TRUE(bool(parseCalibration(quoted, "calib.json", QOpt)));
+}
+
+TEST(BadInput, FuzzerFindings) {
+  // A JSON string ending in a backslash at the end of the file made the
+  // nesting check read one byte past the buffer (found by the AIMET fuzzer
+  // under AddressSanitizer).
+  std::string path = input("fuzz-json-trailing-backslash.json");
+  for (CalibrationFormat format : {Auto, QOpt, ORT, AIMET}) {
+    std::string message = fileErrorOf(path, format);
+    EXPECT_TRUE(startsWith(message, path + ":")) << message;
+  }
 }
 
 TEST(BadInput, WrongTypes) {
@@ -201,10 +211,10 @@ TEST(BadInput, WrongTypes) {
             "calib.cache:1: expected a TensorRT calibration cache header "
             "such as 'TRT-8601-EntropyCalibration2', found 'input: "
             "3c010204'");
-  EXPECT_EQ(errorOf("# op_name threshold min max\nx 1.0 -1.0\n", TPU,
-                    "calib.table"),
-            "calib.table:2: expected 'name threshold min max' in the int8 "
-            "section, found 3 fields");
+  EXPECT_EQ(
+      errorOf("# op_name threshold min max\nx 1.0 -1.0\n", TPU, "calib.table"),
+      "calib.table:2: expected 'name threshold min max' in the int8 "
+      "section, found 3 fields");
   EXPECT_EQ(errorOf("#weight_scale\nw 3 0.1 0.2\n", TPU, "calib.table"),
             "calib.table:2: tensor 'w': expected 'name N scale1 .. scaleN' "
             "in #weight_scale");
@@ -212,9 +222,9 @@ TEST(BadInput, WrongTypes) {
             "calib.table:2: tensor 'x': max 'one' is not a number");
   EXPECT_EQ(errorOf("x 1.0\ny\n", ORT, "calib.cache"),
             "calib.cache:2: expected 'name amax', found 'y'");
-  EXPECT_EQ(errorOf("x 0x10\n", CalibrationFormat::OnnxRuntimeCache,
-                    "calib.cache"),
-            "calib.cache:1: tensor 'x': '0x10' is not a number");
+  EXPECT_EQ(
+      errorOf("x 0x10\n", CalibrationFormat::OnnxRuntimeCache, "calib.cache"),
+      "calib.cache:1: tensor 'x': '0x10' is not a number");
 }
 
 TEST(BadInput, NanAndInf) {

@@ -62,8 +62,8 @@ Histogram histogramOf(const Cdf &cdf, double lo, double hi, size_t bins,
   hist.max = hi;
   double width = (hi - lo) / bins;
   for (size_t j = 0; j < bins; ++j)
-    hist.counts.push_back(static_cast<int64_t>(
-        std::llround(total * (cdf(lo + (j + 1) * width) - cdf(lo + j * width)))));
+    hist.counts.push_back(static_cast<int64_t>(std::llround(
+        total * (cdf(lo + (j + 1) * width) - cdf(lo + j * width)))));
   return hist;
 }
 
@@ -163,9 +163,8 @@ TEST(Calibrators, UniformAllAgreeWithMinMaxWithinABin) {
   TensorStats stats = statsOf(hist, -1, 1);
   double w = binWidth(hist);
   for (bool symmetric : {false, true}) {
-    for (CalibratorKind kind :
-         {CalibratorKind::Percentile, CalibratorKind::Entropy,
-          CalibratorKind::MSE}) {
+    for (CalibratorKind kind : {CalibratorKind::Percentile,
+                                CalibratorKind::Entropy, CalibratorKind::MSE}) {
       SCOPED_TRACE(std::string(stringifyCalibratorKind(kind)) +
                    (symmetric ? " symmetric" : " asymmetric"));
       CalibrationRange range = rangeOk(stats, kind, symmetric);
@@ -194,8 +193,8 @@ TEST(Calibrators, PercentileOfAGaussian) {
 TEST(Calibrators, PercentileOfALaplacianAndAnExponential) {
   // Laplace(0, b = 2): P(p) = -b ln(2 (1 - p)) for p > 1/2.
   double b = 2;
-  Histogram laplace = histogramOf(
-      [&](double x) { return laplaceCdf(x, b); }, -60, 60, 6000);
+  Histogram laplace =
+      histogramOf([&](double x) { return laplaceCdf(x, b); }, -60, 60, 6000);
   TensorStats stats = statsOf(laplace, -60, 60);
   CalibrationRange range =
       rangeOk(stats, CalibratorKind::Percentile, false, 8, 99.0);
@@ -258,8 +257,8 @@ TEST(Calibrators, MseOfALaplacian) {
   // (a / qmax)^2 / 12 * (1 - e^(-a/b)) (rounding inside), qmax = 2^(M-1) - 1.
   // For 8 bits the optimum is near ACIQ's 9.89 b.
   double b = 1;
-  Histogram hist = histogramOf(
-      [&](double x) { return laplaceCdf(x, b); }, -30, 30, 6000);
+  Histogram hist =
+      histogramOf([&](double x) { return laplaceCdf(x, b); }, -30, 30, 6000);
   TensorStats stats = statsOf(hist, -30, 30);
   double w = binWidth(hist);
   for (unsigned bits : {4u, 8u}) {
@@ -375,6 +374,14 @@ TEST(Calibrators, Errors) {
     EXPECT_NE(llvm::toString(range.takeError()).find("outside (0, 100]"),
               std::string::npos);
   }
+  // Bounds whose difference overflows.
+  stats.histogram = Histogram{-1e308, 1e308, {1, 2}};
+  opts.percentile = 99;
+  range = computeRange(stats, opts);
+  ASSERT_FALSE(bool(range));
+  EXPECT_EQ(llvm::toString(range.takeError()),
+            "tensor 'conv1': the histogram's bounds [-1e+308, 1e+308] are too "
+            "far apart to compute with");
   EXPECT_FALSE(bool(entropyThreshold(Histogram{1, 1, {1}}, 8)));
   llvm::consumeError(entropyThreshold(Histogram{1, 1, {1}}, 8).takeError());
   llvm::Expected<double> noBits = entropyThreshold(Histogram{-1, 1, {1}}, 0);

@@ -252,6 +252,21 @@ TEST(AimetReader, Version1ListForm) {
   EXPECT_EQ(blocks.max, (std::vector<double>{31.75, 67.5, 255.0, 0.0}));
 }
 
+TEST(AimetReader, Version1AxisOverride) {
+  // QAIRT's quantization overrides add "axis" to 1.0.0 entries.
+  llvm::Expected<CalibrationTable> table = parseCalibration(
+      "{\"version\": \"1.0.0\", \"param_encodings\": [{\"name\": \"w\", "
+      "\"enc_type\": \"PER_CHANNEL\", \"bw\": 8, \"is_sym\": true, "
+      "\"scale\": [0.5, 0.25], \"offset\": [-128, -128], \"axis\": 1, "
+      "\"min\": [-64.0, -32.0], \"max\": [63.5, 31.75]}]}",
+      "w.encodings", CalibrationFormat::Auto);
+  ASSERT_TRUE(bool(table)) << llvm::toString(table.takeError());
+  ASSERT_EQ(table->tensors.size(), 1u);
+  EXPECT_EQ(table->tensors[0].axis, 1);
+  EXPECT_EQ(table->tensors[0].min, (std::vector<double>{-64.0, -32.0}));
+  EXPECT_EQ(table->tensors[0].max, (std::vector<double>{63.5, 31.75}));
+}
+
 TEST(TpuMlirReader, SectionsAndRows) {
   CalibrationTable table = readOk("tpu-mlir.table");
   EXPECT_EQ(table.format, CalibrationFormat::TpuMlir);
@@ -290,8 +305,8 @@ TEST(TpuMlirReader, SectionsAndRows) {
   EXPECT_EQ(w->axis, 0);
   EXPECT_EQ(w->scale, (std::vector<double>{0.01, 0.02, 0.015}));
   EXPECT_EQ(w->zeroPoint, (std::vector<int64_t>{0, 0, 0}));
-  EXPECT_EQ(w->min, (std::vector<double>{0.01 * -128, 0.02 * -128,
-                                         0.015 * -128}));
+  EXPECT_EQ(w->min,
+            (std::vector<double>{0.01 * -128, 0.02 * -128, 0.015 * -128}));
 
   const TensorStats *fc = table.lookup("fc_weight");
   ASSERT_TRUE(fc);

@@ -104,9 +104,9 @@ TEST(RoundTrip, DoublesKeepEveryBit) {
   stats.name = "awkward \"name\"\twith\\escapes \xc3\xa9";
   stats.min = {-0.1 - 0.2}; // -0.30000000000000004
   stats.max = {1.0 / 3.0};
-  stats.histogram =
-      Histogram{-std::numeric_limits<double>::denorm_min(),
-                std::numeric_limits<double>::max(), {0, 1, 2}};
+  stats.histogram = Histogram{-std::numeric_limits<double>::denorm_min(),
+                              std::numeric_limits<double>::max(),
+                              {0, 1, 2}};
   table.tensors.push_back(stats);
   TensorStats tiny;
   tiny.name = "tiny";

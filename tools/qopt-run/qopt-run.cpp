@@ -1,0 +1,713 @@
+//===- qopt-run.cpp - run imported models on the host CPU -------*- C++ -*-===//
+//
+// `qopt-run` executes models on the CPU through MLIR's JIT, for conformance
+// testing until qopt's CPU backend lands: it lowers linalg on tensors with
+// upstream one-shot bufferization and linalg-to-loops (quant ops with a
+// round-half-even, saturating lowering that matches ONNX Runtime), JIT-
+// compiles, runs and compares the outputs with reference values.
+//
+// Batch mode (`--onnx-backend-test DIR...`) runs ONNX backend test
+// directories (model.onnx + test_data_set_*/{input,output}_*.pb) in one
+// process, forking one child per test so a crash or a hang is reported as
+// that test's failure, and prints one line per test:
+//
+//   PASS|FAIL|SKIP <dir> [Op,Op,...] <reason>
+//
+// Scale and zero-point inputs that the importer requires to be constants
+// are frozen to the test's data (reported as "(frozen: name)").
+//
+//===----------------------------------------------------------------------===//
+
+#include "../../lib/Target/ONNX/Importer.h"
+#include "qopt/Target/ONNX/ImportONNX.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace mlir;
+using namespace mlir::qopt;
+using namespace mlir::qopt::onnx_import;
+namespace cl = llvm::cl;
+
+static cl::list<std::string> testDirs("onnx-backend-test",
+                                      cl::desc("ONNX backend test directory "
+                                               "(repeatable)"),
+                                      cl::value_desc("dir"));
+static cl::opt<std::string> listFile(
+    "test-list",
+    cl::desc("File with one ONNX backend test directory per line"),
+    cl::init(""));
+static cl::opt<unsigned> jobs("j", cl::desc("Tests run in parallel"),
+                              cl::init(1));
+static cl::opt<double> rtol("rtol", cl::desc("Relative tolerance (floats)"),
+                            cl::init(1e-3));
+static cl::opt<double> absTol("atol", cl::desc("Absolute tolerance (floats)"),
+                            cl::init(1e-7));
+static cl::opt<int64_t> intTolerance(
+    "int-tolerance",
+    cl::desc("Largest accepted difference of integer outputs (LSBs)"),
+    cl::init(0));
+static cl::opt<unsigned> optLevel("O", cl::desc("JIT optimization level"),
+                                  cl::init(0));
+static cl::opt<unsigned> timeoutSec("timeout",
+                                    cl::desc("Seconds per test before it is "
+                                             "failed"),
+                                    cl::init(120));
+static cl::opt<bool> printTimes("print-times",
+                                cl::desc("Append import/compile/run times"),
+                                cl::init(false));
+static cl::opt<bool> noFork("no-fork",
+                            cl::desc("Run tests in this process (debugging)"),
+                            cl::init(false));
+
+//===----------------------------------------------------------------------===//
+// Quant ops -> arith, for execution.
+//===----------------------------------------------------------------------===//
+
+/// Per-element scale / zero point of a quantized type, as constants indexed
+/// along the quantized axis (or scalars).
+struct QuantInfo {
+  SmallVector<double> scales;
+  SmallVector<int64_t> zps;
+  int32_t axis = -1;
+  int64_t qmin, qmax;
+  bool isSigned;
+  Type storage;
+};
+
+static QuantInfo getInfo(quant::QuantizedType q) {
+  QuantInfo info;
+  info.qmin = q.getStorageTypeMin();
+  info.qmax = q.getStorageTypeMax();
+  info.isSigned = q.isSigned();
+  info.storage = q.getStorageType();
+  if (auto u = dyn_cast<quant::UniformQuantizedType>(q)) {
+    info.scales.push_back(u.getScale());
+    info.zps.push_back(u.getZeroPoint());
+  } else {
+    auto p = cast<quant::UniformQuantizedPerAxisType>(q);
+    info.scales.assign(p.getScales().begin(), p.getScales().end());
+    info.zps.assign(p.getZeroPoints().begin(), p.getZeroPoints().end());
+    info.axis = p.getQuantizedDimension();
+  }
+  return info;
+}
+
+/// Rewrites quant.qcast / dcast / scast in `func` into linalg.generic on
+/// storage integers: q = clamp(roundeven(x / s) + zp), x = (q - zp) * s, as
+/// ONNX Runtime computes them.
+static void lowerQuantOps(func::FuncOp func) {
+  OpBuilder b(func.getContext());
+  llvm::DenseMap<Value, Value> storage;
+  SmallVector<Operation *> dead;
+  auto generic = [&](Location loc, Value in, const QuantInfo &info,
+                     Type outElem, bool quantize) -> Value {
+    auto type = cast<RankedTensorType>(in.getType());
+    int64_t rank = type.getRank();
+    MLIRContext *ctx = b.getContext();
+    Type f32 = b.getF32Type();
+    int64_t n = info.scales.size();
+    auto vecType = RankedTensorType::get({n}, f32);
+    SmallVector<float> sc(info.scales.begin(), info.scales.end());
+    SmallVector<float> zp(info.zps.begin(), info.zps.end());
+    Value scales = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vecType, ArrayRef<float>(sc)));
+    Value zps = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vecType, ArrayRef<float>(zp)));
+    AffineExpr idx = info.axis >= 0 ? getAffineDimExpr(info.axis, ctx)
+                                    : getAffineConstantExpr(0, ctx);
+    AffineMap pm = AffineMap::get(rank, 0, idx);
+    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    Value init = tensor::EmptyOp::create(b, loc, type.getShape(), outElem);
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{init.getType()}, ValueRange{in, scales, zps},
+               ValueRange{init}, SmallVector<AffineMap>{id, pm, pm, id},
+               SmallVector<utils::IteratorType>(rank,
+                                                utils::IteratorType::parallel),
+               [&](OpBuilder &nb, Location l, ValueRange a) {
+                 Value r;
+                 if (quantize) {
+                   Value v = arith::DivFOp::create(nb, l, a[0], a[1]);
+                   v = math::RoundEvenOp::create(nb, l, v);
+                   v = arith::AddFOp::create(nb, l, v, a[2]);
+                   Value lo = arith::ConstantOp::create(
+                       nb, l, nb.getF32FloatAttr(info.qmin));
+                   Value hi = arith::ConstantOp::create(
+                       nb, l, nb.getF32FloatAttr(info.qmax));
+                   v = arith::MaximumFOp::create(nb, l, v, lo);
+                   v = arith::MinimumFOp::create(nb, l, v, hi);
+                   r = info.isSigned
+                           ? (Value)arith::FPToSIOp::create(nb, l, outElem, v)
+                           : (Value)arith::FPToUIOp::create(nb, l, outElem, v);
+                 } else {
+                   // (q - zp) * s, the subtraction exact in i64.
+                   Type i64 = nb.getI64Type();
+                   Value q = a[0];
+                   if (q.getType() != i64)
+                     q = info.isSigned
+                             ? (Value)arith::ExtSIOp::create(nb, l, i64, q)
+                             : (Value)arith::ExtUIOp::create(nb, l, i64, q);
+                   Value z = arith::FPToSIOp::create(nb, l, i64, a[2]);
+                   Value d = arith::SubIOp::create(nb, l, q, z);
+                   Value f = arith::SIToFPOp::create(nb, l, outElem, d);
+                   r = arith::MulFOp::create(nb, l, f, a[1]);
+                 }
+                 linalg::YieldOp::create(nb, l, r);
+               })
+        .getResult(0);
+  };
+  func.walk([&](Operation *op) {
+    b.setInsertionPoint(op);
+    if (auto q = dyn_cast<quant::QuantizeCastOp>(op)) {
+      auto rt = cast<RankedTensorType>(q.getType());
+      QuantInfo info = getInfo(cast<quant::QuantizedType>(rt.getElementType()));
+      storage[q.getResult()] =
+          generic(q.getLoc(), q.getInput(), info, info.storage, true);
+      dead.push_back(op);
+    } else if (auto s = dyn_cast<quant::StorageCastOp>(op)) {
+      auto rt = cast<RankedTensorType>(s.getType());
+      if (isa<quant::QuantizedType>(rt.getElementType()))
+        storage[s.getResult()] = s.getInput();
+      else
+        s.getResult().replaceAllUsesWith(storage.lookup(s.getInput()));
+      dead.push_back(op);
+    } else if (auto d = dyn_cast<quant::DequantizeCastOp>(op)) {
+      auto at = cast<RankedTensorType>(d.getInput().getType());
+      QuantInfo info = getInfo(cast<quant::QuantizedType>(at.getElementType()));
+      Value r = generic(d.getLoc(), storage.lookup(d.getInput()), info,
+                        cast<RankedTensorType>(d.getType()).getElementType(),
+                        false);
+      d.getResult().replaceAllUsesWith(r);
+      dead.push_back(op);
+    }
+  });
+  for (Operation *op : llvm::reverse(dead))
+    op->erase();
+}
+
+//===----------------------------------------------------------------------===//
+// Running one test.
+//===----------------------------------------------------------------------===//
+
+struct DataSet {
+  std::vector<HostTensor> inputs, outputs;
+};
+
+static bool readTensorFile(const std::string &path, HostTensor &t,
+                           std::string &err) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    err = "cannot read " + path;
+    return false;
+  }
+  onnx::TensorProto proto;
+  if (!proto.ParseFromIstream(&in)) {
+    err = "cannot parse " + path;
+    return false;
+  }
+  FailureOr<HostTensor> d = decodeTensor(proto, err);
+  if (failed(d)) {
+    err = path + ": tensor " + err;
+    return false;
+  }
+  t = std::move(*d);
+  return true;
+}
+
+static std::vector<DataSet> readDataSets(const std::string &dir,
+                                         std::string &err) {
+  std::vector<DataSet> sets;
+  for (int k = 0;; ++k) {
+    std::string sd = dir + "/test_data_set_" + std::to_string(k);
+    if (!llvm::sys::fs::is_directory(sd))
+      break;
+    DataSet ds;
+    for (int i = 0;; ++i) {
+      std::string p = sd + "/input_" + std::to_string(i) + ".pb";
+      if (!llvm::sys::fs::exists(p))
+        break;
+      HostTensor t;
+      if (!readTensorFile(p, t, err))
+        return {};
+      ds.inputs.push_back(std::move(t));
+    }
+    for (int i = 0;; ++i) {
+      std::string p = sd + "/output_" + std::to_string(i) + ".pb";
+      if (!llvm::sys::fs::exists(p))
+        break;
+      HostTensor t;
+      if (!readTensorFile(p, t, err))
+        return {};
+      ds.outputs.push_back(std::move(t));
+    }
+    sets.push_back(std::move(ds));
+  }
+  return sets;
+}
+
+static std::string shapeStr(ArrayRef<int64_t> s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i)
+    out += (i ? "," : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+/// Compares `got` with `want`; returns "" when they agree.
+static std::string compare(const HostTensor &got, const HostTensor &want,
+                           unsigned index, int64_t &oneLsb) {
+  std::string name = "output " + std::to_string(index);
+  if (got.shape != want.shape)
+    return name + " has shape " + shapeStr(got.shape) + ", expected " +
+           shapeStr(want.shape);
+  int64_t n = want.numel();
+  if (want.isFloat()) {
+    double worst = 0;
+    int64_t bad = 0, first = -1;
+    for (int64_t i = 0; i < n; ++i) {
+      double g = got.getDouble(i), w = want.getDouble(i);
+      if (std::isnan(g) && std::isnan(w))
+        continue;
+      if (g == w)
+        continue;
+      double err = std::fabs(g - w);
+      if (!(err <= absTol + rtol * std::fabs(w))) {
+        if (first < 0)
+          first = i;
+        ++bad;
+        worst = std::max(worst, std::isnan(err) ? INFINITY : err);
+      }
+    }
+    if (bad) {
+      std::string s;
+      llvm::raw_string_ostream os(s);
+      os << name << ": " << bad << " of " << n
+         << " elements outside tolerance (first at " << first << ": got "
+         << got.getDouble(first) << ", expected " << want.getDouble(first)
+         << "; max abs error " << worst << ")";
+      return s;
+    }
+    return "";
+  }
+  int64_t bad = 0, first = -1, worst = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t d = std::llabs(got.getInt(i) - want.getInt(i));
+    if (d == 1)
+      ++oneLsb;
+    if (d > intTolerance) {
+      if (first < 0)
+        first = i;
+      ++bad;
+    }
+    worst = std::max(worst, d);
+  }
+  if (bad)
+    return name + ": " + std::to_string(bad) + " of " + std::to_string(n) +
+           " integers differ (first at " + std::to_string(first) + ": got " +
+           std::to_string(got.getInt(first)) + ", expected " +
+           std::to_string(want.getInt(first)) + "; max difference " +
+           std::to_string(worst) + ")";
+  return "";
+}
+
+struct Outcome {
+  std::string status = "FAIL";
+  std::string reason;
+  double importMs = 0, compileMs = 0, runMs = 0;
+  int64_t oneLsb = 0;
+};
+
+static double msSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - t0)
+      .count();
+}
+
+static Outcome runTest(const std::string &dir, DialectRegistry &registry) {
+  Outcome out;
+  std::string model = dir + "/model.onnx";
+  std::string err;
+  std::vector<DataSet> sets = readDataSets(dir, err);
+  if (!err.empty()) {
+    out.status = "SKIP";
+    out.reason = "test data: " + err;
+    return out;
+  }
+  if (sets.empty()) {
+    out.status = "SKIP";
+    out.reason = "no test data";
+    return out;
+  }
+  onnx::ModelProto proto;
+  {
+    std::ifstream in(model, std::ios::binary);
+    if (!in || !proto.ParseFromIstream(&in)) {
+      out.status = "SKIP";
+      out.reason = "model.onnx does not parse";
+      return out;
+    }
+  }
+  MLIRContext ctx(registry, MLIRContext::Threading::DISABLED);
+  std::string diag;
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+    if (d.getSeverity() == DiagnosticSeverity::Error && diag.empty())
+      diag = d.str();
+    return success();
+  });
+  // Graph inputs that are not initializers, in order, as the test feeds them.
+  std::set<std::string> inits;
+  for (const auto &t : proto.graph().initializer())
+    inits.insert(t.name());
+  std::vector<std::string> feeds;
+  for (const auto &vi : proto.graph().input())
+    if (!inits.count(vi.name()))
+      feeds.push_back(vi.name());
+  std::set<std::string> frozen;
+  OwningOpRef<ModuleOp> module;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    diag.clear();
+    std::string bytes;
+    proto.SerializeToString(&bytes);
+    auto buffer = llvm::MemoryBuffer::getMemBuffer(bytes, model, false);
+    ONNXImportOptions options;
+    options.resourceThresholdBytes = -1;
+    module = importONNX(buffer->getMemBufferRef(), &ctx, options);
+    if (module)
+      break;
+    // "... ('name') must be a constant": freeze that input to the test data.
+    size_t at = diag.find("') must be a constant");
+    size_t open = at == std::string::npos ? at : diag.rfind("('", at);
+    if (open == std::string::npos)
+      break;
+    std::string name = diag.substr(open + 2, at - open - 2);
+    auto it = std::find(feeds.begin(), feeds.end(), name);
+    if (it == feeds.end() || frozen.count(name))
+      break;
+    size_t k = it - feeds.begin();
+    if (k >= sets[0].inputs.size())
+      break;
+    std::string perr;
+    onnx::TensorProto tp;
+    std::ifstream in(dir + "/test_data_set_0/input_" + std::to_string(k) +
+                         ".pb",
+                     std::ios::binary);
+    if (!tp.ParseFromIstream(&in))
+      break;
+    tp.set_name(name);
+    *proto.mutable_graph()->add_initializer() = tp;
+    frozen.insert(name);
+  }
+  out.importMs = msSince(t0);
+  if (!module) {
+    out.status = "SKIP";
+    out.reason = diag.substr(0, diag.find('\n'));
+    return out;
+  }
+  // Only data set 0 matches frozen inputs.
+  if (!frozen.empty())
+    sets.resize(1);
+  std::vector<size_t> feedIndex;
+  for (size_t k = 0; k < feeds.size(); ++k)
+    if (!frozen.count(feeds[k]))
+      feedIndex.push_back(k);
+
+  auto funcs = module->getOps<func::FuncOp>();
+  if (std::distance(funcs.begin(), funcs.end()) != 1) {
+    out.reason = "expected one function";
+    return out;
+  }
+  func::FuncOp func = *funcs.begin();
+  func.setName("qopt_entry");
+  FunctionType ftype = func.getFunctionType();
+  t0 = std::chrono::steady_clock::now();
+  lowerQuantOps(func);
+  PassManager pm(&ctx);
+  if (failed(parsePassPipeline(
+          "one-shot-bufferize{bufferize-function-boundaries "
+          "function-boundary-type-conversion=identity-layout-map},"
+          "buffer-results-to-out-params{modify-public-functions hoist-static-allocs},"
+          "func.func(convert-linalg-to-loops),"
+          "convert-math-to-libm,expand-strided-metadata,lower-affine,"
+          "convert-scf-to-cf,finalize-memref-to-llvm,convert-to-llvm,"
+          "reconcile-unrealized-casts",
+          pm))) {
+    out.reason = "bad pipeline";
+    return out;
+  }
+  diag.clear();
+  if (failed(pm.run(*module))) {
+    out.reason = "lowering failed: " + diag.substr(0, diag.find('\n'));
+    return out;
+  }
+  ExecutionEngineOptions eo;
+  // memref.copy of non-contiguous views calls memrefCopy.
+  static const std::string runnerUtils =
+      std::string(QOPT_LLVM_LIBDIR) + "/libmlir_c_runner_utils.so";
+  SmallVector<StringRef> libs = {runnerUtils};
+  eo.sharedLibPaths = libs;
+  auto transformer = makeOptimizingTransformer(optLevel, 0, nullptr);
+  eo.transformer = transformer;
+  eo.jitCodeGenOptLevel = optLevel == 0 ? llvm::CodeGenOptLevel::None
+                                        : llvm::CodeGenOptLevel::Default;
+  auto engine = ExecutionEngine::create(*module, eo);
+  if (!engine) {
+    out.reason = "JIT failed: " + llvm::toString(engine.takeError());
+    return out;
+  }
+  out.compileMs = msSince(t0);
+
+  // Every memref is passed as its expanded descriptor fields.
+  struct Buffer {
+    std::vector<char> data;
+    std::vector<int64_t> desc;
+  };
+  auto makeBuffer = [](RankedTensorType type, Buffer &buf) {
+    int64_t rank = type.getRank();
+    buf.desc.assign(3 + 2 * rank, 0);
+    void *p = buf.data.empty() ? (void *)&buf.desc[0] : buf.data.data();
+    std::memcpy(&buf.desc[0], &p, sizeof(void *));
+    std::memcpy(&buf.desc[1], &p, sizeof(void *));
+    int64_t stride = 1;
+    for (int64_t i = rank - 1; i >= 0; --i) {
+      buf.desc[3 + i] = type.getDimSize(i);
+      buf.desc[3 + rank + i] = stride;
+      stride *= type.getDimSize(i);
+    }
+  };
+  const auto &graphOutputs = proto.graph().output();
+  t0 = std::chrono::steady_clock::now();
+  for (size_t si = 0; si < sets.size(); ++si) {
+    DataSet &ds = sets[si];
+    if (ds.inputs.size() != feeds.size()) {
+      out.reason = "test data has " + std::to_string(ds.inputs.size()) +
+                   " inputs for " + std::to_string(feeds.size()) +
+                   " graph inputs";
+      return out;
+    }
+    if (ds.outputs.size() != ftype.getNumResults()) {
+      out.reason = "test data has " + std::to_string(ds.outputs.size()) +
+                   " outputs for " + std::to_string(ftype.getNumResults()) +
+                   " graph outputs";
+      return out;
+    }
+    std::vector<Buffer> buffers(ftype.getNumInputs() + ftype.getNumResults());
+    for (unsigned i = 0; i < ftype.getNumInputs(); ++i) {
+      auto type = cast<RankedTensorType>(ftype.getInput(i));
+      HostTensor &t = ds.inputs[feedIndex[i]];
+      if (ArrayRef<int64_t>(t.shape) != type.getShape()) {
+        out.status = "SKIP";
+        out.reason = "the test data contradicts the model: ";
+        out.reason += "input " + std::to_string(i) + " has shape " +
+                     shapeStr(t.shape) + " but the model expects " +
+                     shapeStr(type.getShape());
+        return out;
+      }
+      buffers[i].data = t.data;
+      makeBuffer(type, buffers[i]);
+    }
+    std::vector<int32_t> outTypes;
+    for (unsigned r = 0; r < ftype.getNumResults(); ++r) {
+      auto type = cast<RankedTensorType>(ftype.getResult(r));
+      Buffer &buf = buffers[ftype.getNumInputs() + r];
+      int32_t dt = graphOutputs[r].type().tensor_type().elem_type();
+      if (!dt)
+        dt = ds.outputs[r].dtype;
+      outTypes.push_back(dt);
+      buf.data.assign(type.getNumElements() * HostTensor::elementSize(dt), 0);
+      makeBuffer(type, buf);
+    }
+    SmallVector<void *> args;
+    for (Buffer &buf : buffers)
+      for (int64_t &f : buf.desc)
+        args.push_back(&f);
+    if (llvm::Error e = (*engine)->invokePacked("qopt_entry", args)) {
+      out.reason = "invocation failed: " + llvm::toString(std::move(e));
+      return out;
+    }
+    for (unsigned r = 0; r < ftype.getNumResults(); ++r) {
+      auto type = cast<RankedTensorType>(ftype.getResult(r));
+      HostTensor got;
+      got.dtype = outTypes[r];
+      got.shape.assign(type.getShape().begin(), type.getShape().end());
+      got.data = buffers[ftype.getNumInputs() + r].data;
+      std::string mismatch = compare(got, ds.outputs[r], r, out.oneLsb);
+      if (!mismatch.empty()) {
+        out.reason = "data set " + std::to_string(si) + ": " + mismatch;
+        return out;
+      }
+    }
+  }
+  out.runMs = msSince(t0);
+  out.status = "PASS";
+  if (!frozen.empty()) {
+    out.reason = "(frozen:";
+    for (const std::string &f : frozen)
+      out.reason += " " + f;
+    out.reason += ")";
+  }
+  return out;
+}
+
+static std::string opsOf(const std::string &dir) {
+  onnx::ModelProto proto;
+  std::ifstream in(dir + "/model.onnx", std::ios::binary);
+  if (!in || !proto.ParseFromIstream(&in))
+    return "[]";
+  std::set<std::string> ops;
+  for (const auto &n : proto.graph().node())
+    ops.insert(n.op_type());
+  std::string s = "[";
+  for (const std::string &o : ops)
+    s += (s.size() > 1 ? "," : "") + o;
+  return s + "]";
+}
+
+static std::string formatLine(const std::string &dir, const Outcome &o) {
+  std::string line = o.status + " " + dir + " " + opsOf(dir);
+  if (!o.reason.empty())
+    line += " " + o.reason;
+  if (o.oneLsb)
+    line += " (1-LSB differences: " + std::to_string(o.oneLsb) + ")";
+  if (printTimes) {
+    char buf[128];
+    snprintf(buf, sizeof(buf), " {import %.1f ms, compile %.1f ms, run %.1f ms}",
+             o.importMs, o.compileMs, o.runMs);
+    line += buf;
+  }
+  for (char &c : line)
+    if (c == '\n')
+      c = ' ';
+  return line;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  registerAllPasses();
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  cl::ParseCommandLineOptions(argc, argv,
+                              "qopt-run: run ONNX models through qopt's "
+                              "import and a CPU JIT, compare with references\n");
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+
+  std::vector<std::string> dirs(testDirs.begin(), testDirs.end());
+  if (!listFile.empty()) {
+    std::ifstream in(listFile);
+    if (!in) {
+      llvm::errs() << "qopt-run: cannot read " << listFile << "\n";
+      return 1;
+    }
+    std::string line;
+    while (std::getline(in, line))
+      if (!line.empty() && line[0] != '#')
+        dirs.push_back(line);
+  }
+  if (dirs.empty()) {
+    llvm::errs() << "qopt-run: give --onnx-backend-test DIR or --test-list\n";
+    return 1;
+  }
+  int failures = 0;
+  auto report = [&](const std::string &line) {
+    llvm::outs() << line << "\n";
+    llvm::outs().flush();
+    failures += line.rfind("FAIL", 0) == 0;
+  };
+  if (noFork) {
+    for (const std::string &d : dirs)
+      report(formatLine(d, runTest(d, registry)));
+    return failures ? 1 : 0;
+  }
+  // One child per test, up to `jobs` at a time; the parent never JITs.
+  struct Child {
+    std::string dir;
+    int fd;
+  };
+  std::map<pid_t, Child> running;
+  size_t next = 0;
+  auto reap = [&]() {
+    int status;
+    pid_t pid = waitpid(-1, &status, 0);
+    auto it = running.find(pid);
+    if (it == running.end())
+      return;
+    std::string text;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(it->second.fd, buf, sizeof(buf))) > 0)
+      text.append(buf, n);
+    close(it->second.fd);
+    if (WIFSIGNALED(status) || text.empty()) {
+      Outcome o;
+      o.reason = WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM
+                     ? "timed out"
+                     : "crashed (signal " +
+                           std::to_string(WIFSIGNALED(status)
+                                              ? WTERMSIG(status)
+                                              : 0) +
+                           ")";
+      text = formatLine(it->second.dir, o);
+    }
+    report(text);
+    running.erase(it);
+  };
+  while (next < dirs.size() || !running.empty()) {
+    while (next < dirs.size() && running.size() < std::max(1u, (unsigned)jobs)) {
+      int fds[2];
+      if (pipe(fds) != 0) {
+        perror("pipe");
+        return 1;
+      }
+      llvm::outs().flush();
+      pid_t pid = fork();
+      if (pid == 0) {
+        close(fds[0]);
+        alarm(timeoutSec);
+        std::string line = formatLine(dirs[next], runTest(dirs[next], registry));
+        ssize_t w = write(fds[1], line.data(), line.size());
+        (void)w;
+        close(fds[1]);
+        _exit(0);
+      }
+      close(fds[1]);
+      running[pid] = {dirs[next], fds[0]};
+      ++next;
+    }
+    reap();
+  }
+  return failures ? 1 : 0;
+}
