@@ -107,8 +107,9 @@ static void deriveRange(TensorStats &stats) {
   stats.max.clear();
   for (size_t i = 0, e = stats.scale.size(); i != e; ++i) {
     double offset = -static_cast<double>(stats.zeroPoint[i]);
-    stats.min.push_back(stats.scale[i] * offset);
-    stats.max.push_back(stats.scale[i] * (qmax + offset));
+    // "+ 0.0" turns the -0.0 of a zero offset into 0.0.
+    stats.min.push_back(stats.scale[i] * offset + 0.0);
+    stats.max.push_back(stats.scale[i] * (qmax + offset) + 0.0);
   }
 }
 

@@ -80,7 +80,7 @@ private:
                      SmallVectorImpl<PlannedStats> &planned,
                      SmallVectorImpl<std::string> &unmatched,
                      SmallVectorImpl<std::string> &missing);
-  LogicalResult apply(const PlannedStats &planned);
+  LogicalResult apply(const PlannedStats &planned, CalibrationFormat format);
 
   CalibrationFormat parsedFormat = CalibrationFormat::Auto;
 };
@@ -160,8 +160,9 @@ LogicalResult ImportCalibrationPass::plan(
   auto functionOf = [](Value v) {
     return v.getParentRegion()->getParentOfType<FunctionOpInterface>();
   };
-  for (auto &[value, name] : named) {
-    SmallVector<Value, 1> &values = byName[name];
+  for (auto &entry : named) {
+    Value value = entry.first;
+    SmallVector<Value, 1> &values = byName[entry.second];
     auto sameFunction = llvm::find_if(values, [&](Value other) {
       return functionOf(other) == functionOf(value);
     });
@@ -234,7 +235,8 @@ static void mergeRanges(StatsOp existing, const TensorStats &stats,
   }
 }
 
-LogicalResult ImportCalibrationPass::apply(const PlannedStats &planned) {
+LogicalResult ImportCalibrationPass::apply(const PlannedStats &planned,
+                                           CalibrationFormat format) {
   Value value = planned.value;
   const TensorStats &stats = *planned.stats;
   MLIRContext *ctx = value.getContext();
@@ -284,8 +286,15 @@ LogicalResult ImportCalibrationPass::apply(const PlannedStats &planned) {
   }
 
   if (!stats.scale.empty()) {
+    // qopt.stats zero points are on the signed grid [-2^(b-1), 2^(b-1)-1];
+    // AIMET's (zeroPoint = -offset) are on the unsigned grid [0, 2^b - 1].
+    SmallVector<int64_t> zeroPoints(stats.zeroPoint.begin(),
+                                    stats.zeroPoint.end());
+    if (format == CalibrationFormat::Aimet)
+      for (int64_t &zp : zeroPoints)
+        zp -= int64_t(1) << (stats.bits.value_or(8) - 1);
     op.setScaleAttr(builder.getDenseF64ArrayAttr(stats.scale));
-    op.setZeroPointAttr(builder.getDenseI64ArrayAttr(stats.zeroPoint));
+    op.setZeroPointAttr(builder.getDenseI64ArrayAttr(zeroPoints));
   } else if (!merge) {
     op.removeScaleAttr();
     op.removeZeroPointAttr();
@@ -331,7 +340,7 @@ void ImportCalibrationPass::runOnOperation() {
   }
 
   for (const PlannedStats &p : planned)
-    if (failed(apply(p)))
+    if (failed(apply(p, table->format)))
       return signalPassFailure();
 
   // One summary line. The counts are also pass statistics, but Debian's

@@ -446,7 +446,9 @@ LegalizePass::getActivationType(Value value, const QuantSpec &spec,
   if (stats.hasExactParams() && !stats.isPerAxis() &&
       (!stats.getBits() || *stats.getBits() == spec.bits)) {
     exactScale = stats.getScale()->front();
-    exactZp = stats.getZeroPoint()->front();
+    // Stats zero points are on the signed grid; unsigned storage shifts it.
+    exactZp = stats.getZeroPoint()->front() +
+              (spec.isSigned ? 0 : int64_t(1) << (spec.bits - 1));
     if (*exactZp < spec.qmin() || *exactZp > spec.qmax()) {
       reason = "has a zero point from the calibration file outside the "
                "storage range";
@@ -849,4 +851,10 @@ void LegalizePass::runOnOperation() {
   for (auto func : getOperation().getOps<func::FuncOp>())
     if (failed(legalizeFunction(func)))
       return signalPassFailure();
+  // The statistics are consumed: the QDQ types now carry what they said, and
+  // kernels match producer -> consumer chains without them in between.
+  getOperation().walk([](StatsOp stats) {
+    stats.getResult().replaceAllUsesWith(stats.getInput());
+    stats.erase();
+  });
 }

@@ -107,6 +107,11 @@ std::optional<APFloat> getFillValue(Value init);
 bool accumulationFits(ArrayRef<const UniformParams *> factors,
                       std::optional<int64_t> count);
 
+/// Copies the discardable attributes of the float op `from` (its
+/// #qopt.precision, for instance) to the integer kernel `to`, except
+/// linalg's own caches (`linalg.memoized_indexing_maps`).
+void copyDiscardableAttrs(Operation *from, Operation *to);
+
 /// Erases the producers of `values` that are now unused and free of side
 /// effects, and then theirs: the float ops a rewrite has replaced.
 void eraseDeadProducers(RewriterBase &rewriter, ValueRange values);

@@ -154,6 +154,7 @@ struct ContractionToInteger : OpInterfaceRewritePattern<linalg::LinalgOp> {
           Value sum = arith::AddIOp::create(b, l, args[2], product);
           linalg::YieldOp::create(b, l, sum);
         });
+    copyDiscardableAttrs(op, generic);
     quant::QuantizedType accType = getI32Type(
         expressed, productScales(lhs->params, rhs->params, channels), accAxis);
     Value acc = quant::StorageCastOp::create(
@@ -248,6 +249,7 @@ struct AccumulatorAddToInteger : RewritePattern {
                     : arith::SubIOp::create(b, l, args[0], args[1]).getResult();
           linalg::YieldOp::create(b, l, v);
         });
+    copyDiscardableAttrs(op, generic);
     quant::QuantizedType sumType =
         getI32Type(expressed, main.params.scales, axis);
     Value sum = quant::StorageCastOp::create(

@@ -210,6 +210,7 @@ struct AddSubToInteger : KernelOutputPattern {
                     : arith::SubIOp::create(b, l, args[0], args[1]).getResult();
           linalg::YieldOp::create(b, l, v);
         });
+    copyDiscardableAttrs(op, generic);
     return quant::StorageCastOp::create(rewriter, loc, resultType.clone(common),
                                         generic.getResult(0))
         .getResult();
@@ -264,6 +265,7 @@ struct MulToInteger : KernelOutputPattern {
           linalg::YieldOp::create(
               b, l, arith::MulIOp::create(b, l, a, c).getResult());
         });
+    copyDiscardableAttrs(op, generic);
     quant::QuantizedType productType = getI32Type(
         expressed, {productScale(lhs->params.scales[0], rhs->params.scales[0])},
         std::nullopt);
@@ -332,6 +334,7 @@ struct MaxPoolToInteger : KernelOutputPattern {
                           : arith::MaxUIOp::create(b, l, in, out).getResult();
           linalg::YieldOp::create(b, l, max);
         });
+    copyDiscardableAttrs(op, generic);
     return quant::StorageCastOp::create(rewriter, loc, resultType.clone(qtype),
                                         generic.getResult(0))
         .getResult();
@@ -396,6 +399,7 @@ struct SumPoolToInteger : KernelOutputPattern {
           linalg::YieldOp::create(
               b, l, arith::AddIOp::create(b, l, args.back(), in).getResult());
         });
+    copyDiscardableAttrs(op, generic);
     quant::QuantizedType sumType =
         getI32Type(expressed, {static_cast<double>(scale)}, std::nullopt);
     return quant::StorageCastOp::create(

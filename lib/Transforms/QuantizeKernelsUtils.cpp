@@ -197,6 +197,12 @@ bool kernels::accumulationFits(ArrayRef<const UniformParams *> factors,
   return bound <= static_cast<double>(INT32_MAX);
 }
 
+void kernels::copyDiscardableAttrs(Operation *from, Operation *to) {
+  for (NamedAttribute attr : from->getDiscardableAttrs())
+    if (!attr.getName().strref().starts_with("linalg."))
+      to->setAttr(attr.getName(), attr.getValue());
+}
+
 void kernels::eraseDeadProducers(RewriterBase &rewriter, ValueRange values) {
   SmallVector<Operation *> worklist;
   for (Value value : values)

@@ -379,3 +379,54 @@ func.func @qdq_pairs_survive(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4x!qua
   %r = quant.qcast %d : tensor<4xf32> to tensor<4x!quant.uniform<i8:f32, 0.05:2>>
   return %e, %r : tensor<4xf32>, tensor<4x!quant.uniform<i8:f32, 0.05:2>>
 }
+
+// -----
+
+// A bias add written with named ops (linalg.broadcast + linalg.add): the
+// broadcast becomes the bias map of the i32 add. A per-axis bias whose
+// scales all equal a per-tensor accumulator's keeps the accumulator type.
+// CHECK-DAG: #[[$ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[$BIAS:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func @bias_named_ops
+// CHECK: %[[ACC:.*]] = linalg.generic
+// CHECK: %[[B:.*]] = arith.constant dense<[7, -7]> : tensor<2xi32>
+// CHECK: %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$BIAS]], #[[$ID]]], iterator_types = ["parallel", "parallel"]}
+// CHECK-SAME: ins(%[[ACC]], %[[B]] : tensor<3x2xi32>, tensor<2xi32>)
+// CHECK:   arith.addi
+// CHECK: %[[SUMQ:.*]] = quant.scast %[[SUM]] : tensor<3x2xi32> to tensor<3x2x!quant.uniform<i32:f32, 0.0010000000474974513>>
+// CHECK: qopt.requantize %[[SUMQ]]
+// CHECK-NOT: linalg.broadcast
+// CHECK-NOT: linalg.add
+func.func @bias_named_ops(%x: tensor<3x4xf32>) -> tensor<3x2x!quant.uniform<i8:f32, 0.05:2>> {
+  %xq = quant.qcast %x : tensor<3x4xf32> to tensor<3x4x!quant.uniform<i8:f32, 0.1:-3>>
+  %xd = quant.dcast %xq : tensor<3x4x!quant.uniform<i8:f32, 0.1:-3>> to tensor<3x4xf32>
+  %wi = arith.constant dense<1> : tensor<4x2xi8>
+  %wq = quant.scast %wi : tensor<4x2xi8> to tensor<4x2x!quant.uniform<i8<-127:127>:f32, 0.01>>
+  %wd = quant.dcast %wq : tensor<4x2x!quant.uniform<i8<-127:127>:f32, 0.01>> to tensor<4x2xf32>
+  %z = arith.constant dense<0.0> : tensor<3x2xf32>
+  %y = linalg.matmul ins(%xd, %wd : tensor<3x4xf32>, tensor<4x2xf32>) outs(%z : tensor<3x2xf32>) -> tensor<3x2xf32>
+  %bi = arith.constant dense<[7, -7]> : tensor<2xi32>
+  %bq = quant.scast %bi : tensor<2xi32> to tensor<2x!quant.uniform<i32:f32:0, {0.0010000000474974513, 0.0010000000474974513}>>
+  %bd = quant.dcast %bq : tensor<2x!quant.uniform<i32:f32:0, {0.0010000000474974513, 0.0010000000474974513}>> to tensor<2xf32>
+  %e = tensor.empty() : tensor<3x2xf32>
+  %bb = linalg.broadcast ins(%bd : tensor<2xf32>) outs(%e : tensor<3x2xf32>) dimensions = [0]
+  %s = linalg.add ins(%y, %bb : tensor<3x2xf32>, tensor<3x2xf32>) outs(%e : tensor<3x2xf32>) -> tensor<3x2xf32>
+  %sq = quant.qcast %s : tensor<3x2xf32> to tensor<3x2x!quant.uniform<i8:f32, 0.05:2>>
+  return %sq : tensor<3x2x!quant.uniform<i8:f32, 0.05:2>>
+}
+
+// -----
+
+// Discardable attributes (the op's #qopt.precision) stay on the kernel.
+// CHECK-LABEL: func @keeps_precision
+// CHECK: linalg.generic {{.*}}qopt.precision = #qopt.precision<act = i16, weight = i4, per_channel>
+func.func @keeps_precision(%x: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  %xq = quant.qcast %x : tensor<1x2xf32> to tensor<1x2x!quant.uniform<i16:f32, 0.0001>>
+  %xd = quant.dcast %xq : tensor<1x2x!quant.uniform<i16:f32, 0.0001>> to tensor<1x2xf32>
+  %wi = arith.constant dense<7> : tensor<2x2xi4>
+  %wq = quant.scast %wi : tensor<2x2xi4> to tensor<2x2x!quant.uniform<i4<-7:7>:f32:1, {0.1, 0.2}>>
+  %wd = quant.dcast %wq : tensor<2x2x!quant.uniform<i4<-7:7>:f32:1, {0.1, 0.2}>> to tensor<2x2xf32>
+  %z = arith.constant dense<0.0> : tensor<1x2xf32>
+  %y = linalg.matmul {qopt.precision = #qopt.precision<act = i16, weight = i4, per_channel>} ins(%xd, %wd : tensor<1x2xf32>, tensor<2x2xf32>) outs(%z : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}

@@ -120,6 +120,7 @@ def Legalize : Pass<"qopt-legalize", "::mlir::ModuleOp"> {
 
     A value that needs statistics and has none is an error naming it, unless
     `allow-missing-stats=true`, which keeps its consumer in float and warns.
+    The `qopt.stats` ops are consumed: none is left after the pass.
   }];
   let dependentDialects = ["::mlir::qopt::QOptDialect",
                            "::mlir::quant::QuantDialect",
@@ -189,6 +190,66 @@ def QuantizeKernels : Pass<"qopt-quantize-kernels", "::mlir::ModuleOp"> {
   let statistics = [
     Statistic<"numKernels", "integer-kernels",
               "Ops rewritten to integer kernels">,
+  ];
+}
+
+def FoldRequant : Pass<"qopt-fold-requant", "::mlir::ModuleOp"> {
+  let summary = "Leave at most one requantization per edge and fold zero points";
+  let description = [{
+    Cleans up the integer form that qopt-quantize-kernels produces:
+
+    * `quant.qcast(quant.dcast(x : A)) : B` becomes `qopt.requantize x : A to
+      B`, or `x` when `A == B` (an integer program instead of the float
+      simulation; the two may differ by at most 1 LSB).
+    * `requantize(requantize(x))` becomes one requantize when the inner step
+      is exact for every input (see qopt.requantize); a requantize to its own
+      type disappears. These folds never change a result bit. With
+      `fold-inexact-chains=true` every chain of per-tensor or per-axis
+      requantizes is merged, dropping the intermediate rounding: a different
+      program, counted separately.
+    * A per-tensor requantize whose value only goes through a scale-keeping
+      op (reshape, collapse/expand_shape, extract_slice, transpose) on
+      storage integers moves past it, so that it can merge with the next one.
+    * Zero points of activations are folded out of matmul/convolution
+      kernels with constant weights: `sum((a - za) * w) = sum(a * w) -
+      za * sum(w)`, and `-za * sum(w)` per output channel becomes the i32
+      initial value of the accumulator, so the inner loop is a plain integer
+      dot product.
+
+    ```mlir
+    // Before
+    %d = quant.dcast %x : tensor<4x!quant.uniform<i8:f32, 0.1:-3>> to tensor<4xf32>
+    %q = quant.qcast %d : tensor<4xf32> to tensor<4x!quant.uniform<i8:f32, 0.2:5>>
+    // After
+    %q = qopt.requantize %x : tensor<4x!quant.uniform<i8:f32, 0.1:-3>> to tensor<4x!quant.uniform<i8:f32, 0.2:5>>
+    ```
+  }];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::quant::QuantDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"foldInexactChains", "fold-inexact-chains", "bool", "false",
+           "Merge requantize chains even when the intermediate step rounds "
+           "(drops that rounding)">,
+    Option<"report", "report", "bool", "false",
+           "Emit a remark with the counts (the pass statistics, which "
+           "Debian's release build of MLIR compiles out)">,
+  ];
+  let statistics = [
+    Statistic<"numCreated", "requantizes-created",
+              "dcast/qcast pairs turned into requantize">,
+    Statistic<"numRemoved", "requantizes-removed",
+              "Requantizes to their own type (and same-type pairs) removed">,
+    Statistic<"numMerged", "requantizes-merged",
+              "Exact requantize chains merged">,
+    Statistic<"numInexactMerged", "inexact-chains-merged",
+              "Rounding requantize chains merged (fold-inexact-chains)">,
+    Statistic<"numMoved", "requantizes-moved",
+              "Requantizes moved past scale-keeping ops">,
+    Statistic<"numZeroPointFolds", "zero-points-folded",
+              "Activation zero points folded into accumulator constants">,
   ];
 }
 

@@ -915,6 +915,13 @@ LogicalResult Importer::importGraph(const onnxp::GraphProto &graph,
       return failure();
 
   llvm::StringSet<> inputNames;
+  for (const onnxp::ValueInfoProto &vi : graph.input())
+    inputNames.insert(vi.name());
+  for (const auto &kv : options.inputShapes)
+    if (!inputNames.contains(kv.getKey()))
+      return modelError() << "--input-shape names '" << kv.getKey()
+                          << "', which is not an input of graph '"
+                          << graph.name() << "'";
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
   SmallVector<int32_t> argDtypes;
@@ -973,11 +980,6 @@ LogicalResult Importer::importGraph(const onnxp::GraphProto &graph,
     argNames.push_back(vi.name());
     argDtypes.push_back(tt.elem_type());
   }
-  for (const auto &kv : options.inputShapes)
-    if (!inputNames.contains(kv.getKey()))
-      return modelError() << "--input-shape names '" << kv.getKey()
-                          << "', which is not an input of graph '"
-                          << graph.name() << "'";
 
   std::string funcName = graph.name().empty() ? "main" : graph.name();
   b.setInsertionPointToEnd(module.getBody());

@@ -44,7 +44,9 @@ def QOpt_StatsOp : QOpt_Op<"stats", [Pure, SameOperandsAndResultType]> {
     `min <= max`. A histogram is per tensor, its bounds are finite with
     `hist_min <= hist_max`, and its counts are non-negative. Exact parameters
     have one positive finite scale and one zero point per range; `bits` is
-    between 2 and 32.
+    between 2 and 32. Their zero points are on the signed grid
+    `[-2^(bits-1), 2^(bits-1) - 1]` (real = scale * (q - zero_point)); a
+    tool that writes them for unsigned storage (AIMET) is converted at import.
   }];
   let arguments = (ins
     RankedTensorOf<[AnyFloat]>:$input,
