@@ -10,6 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 qopt_install_packages
+qopt_install_onnxruntime
 qopt_configure_and_build qopt qopt-translate qopt-run QOptUnitTests qopt-doc
 
 RESULTS="$QOPT_BUILD/test/results.json"

@@ -45,8 +45,26 @@ try:
     config.available_features.add("python-onnx")
 except (OSError, subprocess.CalledProcessError):
     pass
-if os.path.isdir(os.path.join(config.qopt_obj_root, "npm", "node_modules",
-                              "onnxruntime-node")):
-    config.available_features.add("onnxruntime")
-config.substitutions.append(("%npm_prefix",
-                             os.path.join(config.qopt_obj_root, "npm")))
+try:
+    subprocess.run(["/usr/bin/python3", "-c", "import PIL"], check=True,
+                   capture_output=True)
+    config.available_features.add("python-pil")
+except (OSError, subprocess.CalledProcessError):
+    pass
+config.substitutions.append(("%qopt_obj_root", config.qopt_obj_root))
+# onnxruntime-node in the build-local npm prefix (scripts/setup.sh installs
+# it), and a node that loads its CPU binary.
+npm_prefix = os.path.join(config.qopt_obj_root, "npm")
+if os.path.isdir(os.path.join(npm_prefix, "node_modules", "onnxruntime-node")):
+    try:
+        subprocess.run(["node", "-e", "require('onnxruntime-node')"],
+                       check=True, capture_output=True, timeout=60,
+                       env=dict(os.environ, NODE_PATH=os.path.join(
+                           npm_prefix, "node_modules")))
+        config.available_features.add("onnxruntime")
+        if os.path.isdir(os.path.join(npm_prefix, "node_modules", "@gutenye",
+                                      "ocr-models", "assets")):
+            config.available_features.add("ocr-models")
+    except (OSError, subprocess.SubprocessError):
+        pass
+config.substitutions.append(("%npm_prefix", npm_prefix))

@@ -8,7 +8,10 @@
 #ifndef QOPT_INITALL_H
 #define QOPT_INITALL_H
 
+#include "qopt/Conversion/Passes.h"
 #include "qopt/Dialect/QOpt/IR/QOptDialect.h"
+#include "qopt/Pipelines/LowerCPUPipeline.h"
+#include "qopt/Pipelines/QuantizePipeline.h"
 #include "qopt/Transforms/Passes.h"
 
 #include "mlir/Dialect/Quant/IR/Quant.h"
@@ -22,8 +25,13 @@ inline void registerAllDialects(DialectRegistry &registry) {
   registry.insert<QOptDialect, quant::QuantDialect>();
 }
 
-/// Registers every qopt pass (and, as they land, pipeline).
-inline void registerAllPasses() { registerQOptPasses(); }
+/// Registers every qopt pass and pipeline.
+inline void registerAllPasses() {
+  registerQOptPasses();
+  registerQOptConversionPasses();
+  registerQuantizePipeline();
+  registerLowerCPUPipeline();
+}
 
 } // namespace mlir::qopt
 

@@ -34,7 +34,7 @@ namespace {
 /// Counts shared by the patterns; mirrored into the pass statistics.
 struct FoldCounts {
   std::atomic<int64_t> created{0}, removed{0}, merged{0}, inexact{0},
-      moved{0}, zeroPoints{0};
+      moved{0}, zeroPoints{0}, biases{0};
 };
 
 static bool isUniformPerTensorOrAxis(Type type) {
@@ -198,6 +198,28 @@ struct MoveRequantizePastScaleKeeping : OpRewritePattern<RequantizeOp> {
   FoldCounts &counts;
 };
 
+/// The 1-D i32 constant that a linalg.generic broadcasts into its output
+/// (`yield %in` with map (d...) -> (d_c)), and the output dim c.
+static std::optional<std::pair<DenseIntElementsAttr, AffineExpr>>
+matchBroadcastConstant(Value value) {
+  auto generic = value.getDefiningOp<linalg::GenericOp>();
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic.getNumReductionLoops() != 0)
+    return std::nullopt;
+  Block &body = generic.getRegion().front();
+  if (cast<linalg::YieldOp>(body.getTerminator()).getOperand(0) !=
+      body.getArgument(0))
+    return std::nullopt;
+  DenseIntElementsAttr values;
+  if (!matchPattern(generic.getDpsInputOperand(0)->get(), m_Constant(&values)))
+    return std::nullopt;
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  if (!maps[1].isIdentity() || maps[0].getNumResults() != 1 ||
+      !isa<AffineDimExpr>(maps[0].getResult(0)))
+    return std::nullopt;
+  return std::make_pair(values, maps[0].getResult(0));
+}
+
 /// Which operand of `mul` is `(ext(in) - za)` and which is the other factor.
 struct ZeroPointMatch {
   Operation *sub;          // arith.subi (ext(in0), za)
@@ -284,12 +306,20 @@ struct FoldActivationZeroPoint : OpRewritePattern<linalg::GenericOp> {
     if (!outType || !outType.getElementType().isInteger(32) ||
         !outType.hasStaticShape())
       return failure();
-    // The accumulator starts at zero.
-    auto fill = op.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>();
-    IntegerAttr fillValue;
-    if (!fill || !matchPattern(fill.value(), m_Constant(&fillValue)) ||
-        fillValue.getInt() != 0)
-      return failure();
+    // The accumulator starts at zero, or at a constant broadcast along one
+    // output dimension (a bias folded there already).
+    Value oldInit = op.getDpsInitOperand(0)->get();
+    std::optional<std::pair<DenseIntElementsAttr, AffineExpr>> initBroadcast;
+    if (auto fill = oldInit.getDefiningOp<linalg::FillOp>()) {
+      IntegerAttr fillValue;
+      if (!matchPattern(fill.value(), m_Constant(&fillValue)) ||
+          fillValue.getInt() != 0)
+        return failure();
+    } else {
+      initBroadcast = matchBroadcastConstant(oldInit);
+      if (!initBroadcast)
+        return failure();
+    }
     DenseIntElementsAttr weights;
     if (!matchPattern(op.getDpsInputOperand(1)->get(), m_Constant(&weights)))
       return failure();
@@ -360,6 +390,15 @@ struct FoldActivationZeroPoint : OpRewritePattern<linalg::GenericOp> {
         return failure(); // keep the subtraction rather than overflow
       corr.push_back(APInt(32, v, /*isSigned=*/true));
     }
+    if (initBroadcast) {
+      // Add the existing initial values (i32 wraps, as the adds it replaces).
+      if (outExprs.size() != 1 || outExprs.front() != initBroadcast->second ||
+          initBroadcast->first.getNumElements() !=
+              static_cast<int64_t>(corr.size()))
+        return failure();
+      for (auto [c, b] : llvm::zip(corr, initBroadcast->first.getValues<APInt>()))
+        c += b;
+    }
 
     Location loc = op.getLoc();
     auto i32 = rewriter.getI32Type();
@@ -391,6 +430,94 @@ struct FoldActivationZeroPoint : OpRewritePattern<linalg::GenericOp> {
   FoldCounts &counts;
 };
 
+/// An i32 bias added after an integer contraction joins the accumulator's
+/// initial value (two's complement addition is associative, so no bit
+/// changes):
+///   %acc = linalg.generic {reduction} ins(...) outs(broadcast(C) or fill(0))
+///   %out = linalg.generic ins(%acc, %B) { addi }   // %B broadcast along c
+///   -> %acc' = linalg.generic {reduction} ins(...) outs(broadcast(C + B))
+struct FoldBiasIntoAccumulator : OpRewritePattern<linalg::GenericOp> {
+  FoldBiasIntoAccumulator(MLIRContext *ctx, FoldCounts &counts)
+      : OpRewritePattern(ctx), counts(counts) {}
+  LogicalResult matchAndRewrite(linalg::GenericOp add,
+                                PatternRewriter &rewriter) const override {
+    if (add.getNumDpsInputs() != 2 || add.getNumReductionLoops() != 0)
+      return failure();
+    Block &body = add.getRegion().front();
+    auto addi = dyn_cast_or_null<arith::AddIOp>(
+        cast<linalg::YieldOp>(body.getTerminator()).getOperand(0).getDefiningOp());
+    if (!addi || body.getOperations().size() != 2 ||
+        !((addi.getLhs() == body.getArgument(0) &&
+           addi.getRhs() == body.getArgument(1)) ||
+          (addi.getLhs() == body.getArgument(1) &&
+           addi.getRhs() == body.getArgument(0))))
+      return failure();
+    SmallVector<AffineMap> addMaps = add.getIndexingMapsArray();
+    for (unsigned accIndex : {0u, 1u}) {
+      unsigned biasIndex = 1 - accIndex;
+      Value acc = add.getDpsInputOperand(accIndex)->get();
+      auto kernel = acc.getDefiningOp<linalg::GenericOp>();
+      DenseIntElementsAttr bias;
+      if (!kernel || !acc.hasOneUse() || kernel.getNumReductionLoops() == 0 ||
+          kernel.getNumDpsInits() != 1 ||
+          !matchPattern(add.getDpsInputOperand(biasIndex)->get(),
+                        m_Constant(&bias)) ||
+          !addMaps[accIndex].isIdentity() || !addMaps[2].isIdentity() ||
+          addMaps[biasIndex].getNumResults() != 1 ||
+          !bias.getElementType().isInteger(32) ||
+          bias.getType().getRank() != 1)
+        continue;
+      auto accType = cast<RankedTensorType>(acc.getType());
+      if (!accType.getElementType().isInteger(32) ||
+          add.getResult(0).getType() != accType)
+        continue;
+      AffineExpr biasDim = addMaps[biasIndex].getResult(0);
+      Value init = kernel.getDpsInitOperand(0)->get();
+      SmallVector<APInt> sum;
+      if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
+        IntegerAttr zero;
+        if (!matchPattern(fill.value(), m_Constant(&zero)) || zero.getInt() != 0)
+          continue;
+        for (APInt b : bias.getValues<APInt>())
+          sum.push_back(b);
+      } else if (auto bcast = matchBroadcastConstant(init)) {
+        if (bcast->second != biasDim ||
+            bcast->first.getNumElements() != bias.getNumElements())
+          continue;
+        for (auto [c, b] : llvm::zip(bcast->first.getValues<APInt>(),
+                                     bias.getValues<APInt>()))
+          sum.push_back(c + b); // wraps like the i32 adds it replaces
+      } else {
+        continue;
+      }
+      Location loc = add.getLoc();
+      rewriter.setInsertionPoint(kernel);
+      Value combined = arith::ConstantOp::create(
+          rewriter, loc, DenseElementsAttr::get(bias.getType(), sum));
+      Value empty = tensor::EmptyOp::create(rewriter, loc, accType.getShape(),
+                                            accType.getElementType());
+      unsigned rank = accType.getRank();
+      auto newInit = linalg::GenericOp::create(
+          rewriter, loc, TypeRange{accType}, ValueRange{combined},
+          ValueRange{empty},
+          ArrayRef<AffineMap>{AffineMap::get(rank, 0, biasDim),
+                              rewriter.getMultiDimIdentityMap(rank)},
+          SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+          [](OpBuilder &b, Location l, ValueRange args) {
+            linalg::YieldOp::create(b, l, args[0]);
+          });
+      rewriter.modifyOpInPlace(kernel, [&] {
+        kernel.getDpsInitOperand(0)->set(newInit.getResult(0));
+      });
+      rewriter.replaceOp(add, kernel.getResult(0));
+      ++counts.biases;
+      return success();
+    }
+    return failure();
+  }
+  FoldCounts &counts;
+};
+
 class FoldRequantPass : public qopt::impl::FoldRequantBase<FoldRequantPass> {
 public:
   using Base::Base;
@@ -399,7 +526,8 @@ public:
     FoldCounts counts;
     RewritePatternSet patterns(ctx);
     patterns.add<DequantQuantToRequantize, RequantizeIdentity,
-                 MoveRequantizePastScaleKeeping, FoldActivationZeroPoint>(
+                 MoveRequantizePastScaleKeeping, FoldActivationZeroPoint,
+                 FoldBiasIntoAccumulator>(
         ctx, counts);
     patterns.add<RequantizeChain>(ctx, counts, foldInexactChains);
     // No folders: upstream's quant.dcast folder erases dcast(qcast(x)) pairs,
@@ -415,6 +543,7 @@ public:
     numInexactMerged = counts.inexact;
     numMoved = counts.moved;
     numZeroPointFolds = counts.zeroPoints;
+    numBiasFolds = counts.biases;
     if (report)
       emitRemark(getOperation().getLoc())
           << "qopt-fold-requant: " << counts.created.load()
@@ -422,7 +551,8 @@ public:
           << counts.merged.load() << " exact chains merged, "
           << counts.inexact.load() << " inexact chains merged, "
           << counts.moved.load() << " moved, " << counts.zeroPoints.load()
-          << " zero points folded";
+          << " zero points folded, " << counts.biases.load()
+          << " biases folded";
   }
 };
 } // namespace

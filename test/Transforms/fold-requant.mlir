@@ -125,9 +125,51 @@ func.func @zero_point_fold(%a: tensor<1x2xi8>) -> tensor<1x2xi32> {
 // report=true summarises what the pass did in a remark (Debian's MLIR
 // compiles pass statistics out).
 // RUN: qopt %s -split-input-file --qopt-fold-requant="report=true" 2>&1 >/dev/null | FileCheck %s --check-prefix=REPORT
-// REPORT: remark: qopt-fold-requant: 1 requantizes created, 0 removed, 0 exact chains merged, 0 inexact chains merged, 0 moved, 0 zero points folded
+// REPORT: remark: qopt-fold-requant: 1 requantizes created, 0 removed, 0 exact chains merged, 0 inexact chains merged, 0 moved, 0 zero points folded, 0 biases folded
 func.func @report(%x: tensor<4x!quant.uniform<i8:f32, 0.1:-3>>) -> tensor<4x!quant.uniform<i8:f32, 0.2:5>> {
   %d = quant.dcast %x : tensor<4x!quant.uniform<i8:f32, 0.1:-3>> to tensor<4xf32>
   %q = quant.qcast %d : tensor<4xf32> to tensor<4x!quant.uniform<i8:f32, 0.2:5>>
   return %q : tensor<4x!quant.uniform<i8:f32, 0.2:5>>
+}
+
+// -----
+
+// An i32 bias after the kernel joins the accumulator's initial value: with
+// za = -3 the correction is [12, 18], plus the bias [100, -7] gives [112, 11],
+// and the bias add disappears.
+// CHECK-LABEL: func @bias_fold
+// CHECK-DAG: %[[INIT:.*]] = arith.constant dense<[112, 11]> : tensor<2xi32>
+// CHECK: %[[B:.*]] = linalg.generic {{.*}} ins(%[[INIT]] : tensor<2xi32>)
+// CHECK: %[[K:.*]] = linalg.generic {{.*}} outs(%[[B]] : tensor<1x2xi32>)
+// CHECK-NEXT: ^bb0
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[K]]
+#lhs2 = affine_map<(m, n, k) -> (m, k)>
+#rhs2 = affine_map<(m, n, k) -> (k, n)>
+#out2 = affine_map<(m, n, k) -> (m, n)>
+func.func @bias_fold(%a: tensor<1x2xi8>) -> tensor<1x2xi32> {
+  %w = arith.constant dense<[[1, 2], [3, 4]]> : tensor<2x2xi8>
+  %b = arith.constant dense<[100, -7]> : tensor<2xi32>
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<1x2xi32>
+  %z = linalg.fill ins(%c0 : i32) outs(%e : tensor<1x2xi32>) -> tensor<1x2xi32>
+  %r = linalg.generic {indexing_maps = [#lhs2, #rhs2, #out2], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : tensor<1x2xi8>, tensor<2x2xi8>) outs(%z : tensor<1x2xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %xe = arith.extsi %x : i8 to i32
+    %za = arith.constant -3 : i32
+    %xs = arith.subi %xe, %za : i32
+    %ye = arith.extsi %y : i8 to i32
+    %p = arith.muli %xs, %ye : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  } -> tensor<1x2xi32>
+  %e2 = tensor.empty() : tensor<1x2xi32>
+  %o = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%r, %b : tensor<1x2xi32>, tensor<2xi32>) outs(%e2 : tensor<1x2xi32>) {
+  ^bb0(%x: i32, %y: i32, %o2: i32):
+    %s = arith.addi %x, %y : i32
+    linalg.yield %s : i32
+  } -> tensor<1x2xi32>
+  return %o : tensor<1x2xi32>
 }

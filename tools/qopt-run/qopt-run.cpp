@@ -16,10 +16,17 @@
 // Scale and zero-point inputs that the importer requires to be constants
 // are frozen to the test's data (reported as "(frozen: name)").
 //
+// Model mode (`--model m.onnx --input a.npy ... --output-dir DIR`) runs one
+// model on .npy inputs (their shapes fix the model's symbolic dimensions)
+// and writes DIR/output_K.npy, printing the import, compile and run times;
+// tests and benchmarks compare those files with ONNX Runtime's. `--passes`
+// runs a pipeline (e.g. qopt-fold-batchnorm) on the imported module first.
+//
 //===----------------------------------------------------------------------===//
 
 #include "../../lib/Target/ONNX/Importer.h"
 #include "qopt/Target/ONNX/ImportONNX.h"
+#include "qopt/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -65,16 +72,16 @@ static cl::list<std::string> testDirs("onnx-backend-test",
                                       cl::desc("ONNX backend test directory "
                                                "(repeatable)"),
                                       cl::value_desc("dir"));
-static cl::opt<std::string> listFile(
-    "test-list",
-    cl::desc("File with one ONNX backend test directory per line"),
-    cl::init(""));
+static cl::opt<std::string>
+    listFile("test-list",
+             cl::desc("File with one ONNX backend test directory per line"),
+             cl::init(""));
 static cl::opt<unsigned> jobs("j", cl::desc("Tests run in parallel"),
                               cl::init(1));
 static cl::opt<double> rtol("rtol", cl::desc("Relative tolerance (floats)"),
                             cl::init(1e-3));
 static cl::opt<double> absTol("atol", cl::desc("Absolute tolerance (floats)"),
-                            cl::init(1e-7));
+                              cl::init(1e-7));
 static cl::opt<int64_t> intTolerance(
     "int-tolerance",
     cl::desc("Largest accepted difference of integer outputs (LSBs)"),
@@ -88,6 +95,29 @@ static cl::opt<unsigned> timeoutSec("timeout",
 static cl::opt<bool> printTimes("print-times",
                                 cl::desc("Append import/compile/run times"),
                                 cl::init(false));
+static cl::opt<std::string>
+    modelFile("model", cl::desc("Run this ONNX model on --input .npy files"),
+              cl::init(""));
+static cl::list<std::string>
+    npyInputs("input",
+              cl::desc(".npy file for the next graph input (model mode; "
+                       "in the order of the graph inputs that are not "
+                       "initializers)"),
+              cl::value_desc("file.npy"));
+static cl::opt<std::string>
+    outputDir("output-dir",
+              cl::desc("Model mode: write output_K.npy files here"),
+              cl::init(""));
+static cl::opt<std::string>
+    passPipeline("passes",
+                 cl::desc("Model mode: a pass pipeline (qopt's transforms "
+                          "and upstream passes) to run on the imported "
+                          "module before lowering, e.g. qopt-fold-batchnorm"),
+                 cl::init(""));
+static cl::opt<unsigned>
+    repeatRuns("repeat", cl::desc("Model mode: run the model this many times "
+                                  "(the run time printed is the fastest)"),
+               cl::init(1));
 static cl::opt<bool> noFork("no-fork",
                             cl::desc("Run tests in this process (debugging)"),
                             cl::init(false));
@@ -206,9 +236,9 @@ static void lowerQuantOps(func::FuncOp func) {
     } else if (auto d = dyn_cast<quant::DequantizeCastOp>(op)) {
       auto at = cast<RankedTensorType>(d.getInput().getType());
       QuantInfo info = getInfo(cast<quant::QuantizedType>(at.getElementType()));
-      Value r = generic(d.getLoc(), storage.lookup(d.getInput()), info,
-                        cast<RankedTensorType>(d.getType()).getElementType(),
-                        false);
+      Value r =
+          generic(d.getLoc(), storage.lookup(d.getInput()), info,
+                  cast<RankedTensorType>(d.getType()).getElementType(), false);
       d.getResult().replaceAllUsesWith(r);
       dead.push_back(op);
     }
@@ -341,6 +371,119 @@ static std::string compare(const HostTensor &got, const HostTensor &want,
   return "";
 }
 
+/// Lowers the one function of `module` (renamed `qopt_entry`) to LLVM and
+/// JIT-compiles it. Returns an error message, or "" on success.
+static std::string compileModule(ModuleOp module, std::string &diag,
+                                 FunctionType &ftype,
+                                 std::unique_ptr<ExecutionEngine> &engine) {
+  auto funcs = module.getOps<func::FuncOp>();
+  if (std::distance(funcs.begin(), funcs.end()) != 1)
+    return "expected one function";
+  func::FuncOp func = *funcs.begin();
+  func.setName("qopt_entry");
+  ftype = func.getFunctionType();
+  lowerQuantOps(func);
+  PassManager pm(module.getContext());
+  if (failed(parsePassPipeline(
+          "one-shot-bufferize{bufferize-function-boundaries "
+          "function-boundary-type-conversion=identity-layout-map},"
+          "buffer-results-to-out-params{modify-public-functions "
+          "hoist-static-allocs},"
+          "func.func(convert-linalg-to-loops),"
+          "convert-math-to-libm,expand-strided-metadata,lower-affine,"
+          "convert-scf-to-cf,finalize-memref-to-llvm,convert-to-llvm,"
+          "reconcile-unrealized-casts",
+          pm)))
+    return "bad pipeline";
+  diag.clear();
+  if (failed(pm.run(module)))
+    return "lowering failed: " + diag.substr(0, diag.find('\n'));
+  ExecutionEngineOptions eo;
+  // memref.copy of non-contiguous views calls memrefCopy.
+  static const std::string runnerUtils =
+      std::string(QOPT_LLVM_LIBDIR) + "/libmlir_c_runner_utils.so";
+  SmallVector<StringRef> libs = {runnerUtils};
+  eo.sharedLibPaths = libs;
+  auto transformer = makeOptimizingTransformer(optLevel, 0, nullptr);
+  eo.transformer = transformer;
+  eo.jitCodeGenOptLevel = optLevel == 0 ? llvm::CodeGenOptLevel::None
+                                        : llvm::CodeGenOptLevel::Default;
+  auto created = ExecutionEngine::create(module, eo);
+  if (!created)
+    return "JIT failed: " + llvm::toString(created.takeError());
+  engine = std::move(*created);
+  return "";
+}
+
+/// Calls the compiled `qopt_entry` on `inputs` and returns its results with
+/// the ONNX element types `outTypes`. Returns an error message, or "" on
+/// success; `badInput` tells that an input's shape does not fit the model.
+static std::string invokeEntry(ExecutionEngine &engine, FunctionType ftype,
+                               ArrayRef<const HostTensor *> inputs,
+                               ArrayRef<int32_t> outTypes,
+                               std::vector<HostTensor> &results,
+                               bool &badInput) {
+  // Every memref is passed as its expanded descriptor fields.
+  struct Buffer {
+    std::vector<char> data;
+    std::vector<int64_t> desc;
+  };
+  auto makeBuffer = [](RankedTensorType type, Buffer &buf) {
+    int64_t rank = type.getRank();
+    buf.desc.assign(3 + 2 * rank, 0);
+    void *p = buf.data.empty() ? (void *)&buf.desc[0] : buf.data.data();
+    std::memcpy(&buf.desc[0], &p, sizeof(void *));
+    std::memcpy(&buf.desc[1], &p, sizeof(void *));
+    int64_t stride = 1;
+    for (int64_t i = rank - 1; i >= 0; --i) {
+      buf.desc[3 + i] = type.getDimSize(i);
+      buf.desc[3 + rank + i] = stride;
+      stride *= type.getDimSize(i);
+    }
+  };
+  badInput = false;
+  if (inputs.size() != ftype.getNumInputs()) {
+    badInput = true;
+    return "got " + std::to_string(inputs.size()) + " inputs for " +
+           std::to_string(ftype.getNumInputs()) + " model inputs";
+  }
+  std::vector<Buffer> buffers(ftype.getNumInputs() + ftype.getNumResults());
+  for (unsigned i = 0; i < ftype.getNumInputs(); ++i) {
+    auto type = cast<RankedTensorType>(ftype.getInput(i));
+    const HostTensor &t = *inputs[i];
+    if (ArrayRef<int64_t>(t.shape) != type.getShape()) {
+      badInput = true;
+      return "input " + std::to_string(i) + " has shape " + shapeStr(t.shape) +
+             " but the model expects " + shapeStr(type.getShape());
+    }
+    buffers[i].data = t.data;
+    makeBuffer(type, buffers[i]);
+  }
+  for (unsigned r = 0; r < ftype.getNumResults(); ++r) {
+    auto type = cast<RankedTensorType>(ftype.getResult(r));
+    Buffer &buf = buffers[ftype.getNumInputs() + r];
+    buf.data.assign(
+        type.getNumElements() * HostTensor::elementSize(outTypes[r]), 0);
+    makeBuffer(type, buf);
+  }
+  SmallVector<void *> args;
+  for (Buffer &buf : buffers)
+    for (int64_t &f : buf.desc)
+      args.push_back(&f);
+  if (llvm::Error e = engine.invokePacked("qopt_entry", args))
+    return "invocation failed: " + llvm::toString(std::move(e));
+  results.clear();
+  for (unsigned r = 0; r < ftype.getNumResults(); ++r) {
+    auto type = cast<RankedTensorType>(ftype.getResult(r));
+    HostTensor got;
+    got.dtype = outTypes[r];
+    got.shape.assign(type.getShape().begin(), type.getShape().end());
+    got.data = std::move(buffers[ftype.getNumInputs() + r].data);
+    results.push_back(std::move(got));
+  }
+  return "";
+}
+
 struct Outcome {
   std::string status = "FAIL";
   std::string reason;
@@ -443,69 +586,14 @@ static Outcome runTest(const std::string &dir, DialectRegistry &registry) {
     if (!frozen.count(feeds[k]))
       feedIndex.push_back(k);
 
-  auto funcs = module->getOps<func::FuncOp>();
-  if (std::distance(funcs.begin(), funcs.end()) != 1) {
-    out.reason = "expected one function";
-    return out;
-  }
-  func::FuncOp func = *funcs.begin();
-  func.setName("qopt_entry");
-  FunctionType ftype = func.getFunctionType();
   t0 = std::chrono::steady_clock::now();
-  lowerQuantOps(func);
-  PassManager pm(&ctx);
-  if (failed(parsePassPipeline(
-          "one-shot-bufferize{bufferize-function-boundaries "
-          "function-boundary-type-conversion=identity-layout-map},"
-          "buffer-results-to-out-params{modify-public-functions hoist-static-allocs},"
-          "func.func(convert-linalg-to-loops),"
-          "convert-math-to-libm,expand-strided-metadata,lower-affine,"
-          "convert-scf-to-cf,finalize-memref-to-llvm,convert-to-llvm,"
-          "reconcile-unrealized-casts",
-          pm))) {
-    out.reason = "bad pipeline";
+  FunctionType ftype;
+  std::unique_ptr<ExecutionEngine> engine;
+  out.reason = compileModule(*module, diag, ftype, engine);
+  if (!out.reason.empty())
     return out;
-  }
-  diag.clear();
-  if (failed(pm.run(*module))) {
-    out.reason = "lowering failed: " + diag.substr(0, diag.find('\n'));
-    return out;
-  }
-  ExecutionEngineOptions eo;
-  // memref.copy of non-contiguous views calls memrefCopy.
-  static const std::string runnerUtils =
-      std::string(QOPT_LLVM_LIBDIR) + "/libmlir_c_runner_utils.so";
-  SmallVector<StringRef> libs = {runnerUtils};
-  eo.sharedLibPaths = libs;
-  auto transformer = makeOptimizingTransformer(optLevel, 0, nullptr);
-  eo.transformer = transformer;
-  eo.jitCodeGenOptLevel = optLevel == 0 ? llvm::CodeGenOptLevel::None
-                                        : llvm::CodeGenOptLevel::Default;
-  auto engine = ExecutionEngine::create(*module, eo);
-  if (!engine) {
-    out.reason = "JIT failed: " + llvm::toString(engine.takeError());
-    return out;
-  }
   out.compileMs = msSince(t0);
 
-  // Every memref is passed as its expanded descriptor fields.
-  struct Buffer {
-    std::vector<char> data;
-    std::vector<int64_t> desc;
-  };
-  auto makeBuffer = [](RankedTensorType type, Buffer &buf) {
-    int64_t rank = type.getRank();
-    buf.desc.assign(3 + 2 * rank, 0);
-    void *p = buf.data.empty() ? (void *)&buf.desc[0] : buf.data.data();
-    std::memcpy(&buf.desc[0], &p, sizeof(void *));
-    std::memcpy(&buf.desc[1], &p, sizeof(void *));
-    int64_t stride = 1;
-    for (int64_t i = rank - 1; i >= 0; --i) {
-      buf.desc[3 + i] = type.getDimSize(i);
-      buf.desc[3 + rank + i] = stride;
-      stride *= type.getDimSize(i);
-    }
-  };
   const auto &graphOutputs = proto.graph().output();
   t0 = std::chrono::steady_clock::now();
   for (size_t si = 0; si < sets.size(); ++si) {
@@ -522,47 +610,27 @@ static Outcome runTest(const std::string &dir, DialectRegistry &registry) {
                    " graph outputs";
       return out;
     }
-    std::vector<Buffer> buffers(ftype.getNumInputs() + ftype.getNumResults());
-    for (unsigned i = 0; i < ftype.getNumInputs(); ++i) {
-      auto type = cast<RankedTensorType>(ftype.getInput(i));
-      HostTensor &t = ds.inputs[feedIndex[i]];
-      if (ArrayRef<int64_t>(t.shape) != type.getShape()) {
-        out.status = "SKIP";
-        out.reason = "the test data contradicts the model: ";
-        out.reason += "input " + std::to_string(i) + " has shape " +
-                     shapeStr(t.shape) + " but the model expects " +
-                     shapeStr(type.getShape());
-        return out;
-      }
-      buffers[i].data = t.data;
-      makeBuffer(type, buffers[i]);
-    }
+    std::vector<const HostTensor *> inputs;
+    for (size_t k : feedIndex)
+      inputs.push_back(&ds.inputs[k]);
     std::vector<int32_t> outTypes;
     for (unsigned r = 0; r < ftype.getNumResults(); ++r) {
-      auto type = cast<RankedTensorType>(ftype.getResult(r));
-      Buffer &buf = buffers[ftype.getNumInputs() + r];
       int32_t dt = graphOutputs[r].type().tensor_type().elem_type();
-      if (!dt)
-        dt = ds.outputs[r].dtype;
-      outTypes.push_back(dt);
-      buf.data.assign(type.getNumElements() * HostTensor::elementSize(dt), 0);
-      makeBuffer(type, buf);
+      outTypes.push_back(dt ? dt : ds.outputs[r].dtype);
     }
-    SmallVector<void *> args;
-    for (Buffer &buf : buffers)
-      for (int64_t &f : buf.desc)
-        args.push_back(&f);
-    if (llvm::Error e = (*engine)->invokePacked("qopt_entry", args)) {
-      out.reason = "invocation failed: " + llvm::toString(std::move(e));
+    std::vector<HostTensor> results;
+    bool badInput = false;
+    out.reason = invokeEntry(*engine, ftype, inputs, outTypes, results,
+                             badInput);
+    if (!out.reason.empty()) {
+      if (badInput) {
+        out.status = "SKIP";
+        out.reason = "the test data contradicts the model: " + out.reason;
+      }
       return out;
     }
     for (unsigned r = 0; r < ftype.getNumResults(); ++r) {
-      auto type = cast<RankedTensorType>(ftype.getResult(r));
-      HostTensor got;
-      got.dtype = outTypes[r];
-      got.shape.assign(type.getShape().begin(), type.getShape().end());
-      got.data = buffers[ftype.getNumInputs() + r].data;
-      std::string mismatch = compare(got, ds.outputs[r], r, out.oneLsb);
+      std::string mismatch = compare(results[r], ds.outputs[r], r, out.oneLsb);
       if (!mismatch.empty()) {
         out.reason = "data set " + std::to_string(si) + ": " + mismatch;
         return out;
@@ -578,6 +646,241 @@ static Outcome runTest(const std::string &dir, DialectRegistry &registry) {
     out.reason += ")";
   }
   return out;
+}
+
+//===----------------------------------------------------------------------===//
+// Model mode: .npy in, .npy out.
+//===----------------------------------------------------------------------===//
+
+/// The numpy `descr` of each ONNX element type qopt-run exchanges.
+static const std::pair<int32_t, const char *> kNpyTypes[] = {
+    {onnx::TensorProto_DataType_FLOAT, "<f4"},
+    {onnx::TensorProto_DataType_DOUBLE, "<f8"},
+    {onnx::TensorProto_DataType_FLOAT16, "<f2"},
+    {onnx::TensorProto_DataType_INT8, "|i1"},
+    {onnx::TensorProto_DataType_UINT8, "|u1"},
+    {onnx::TensorProto_DataType_INT16, "<i2"},
+    {onnx::TensorProto_DataType_UINT16, "<u2"},
+    {onnx::TensorProto_DataType_INT32, "<i4"},
+    {onnx::TensorProto_DataType_UINT32, "<u4"},
+    {onnx::TensorProto_DataType_INT64, "<i8"},
+    {onnx::TensorProto_DataType_UINT64, "<u8"},
+    {onnx::TensorProto_DataType_BOOL, "|b1"},
+};
+
+/// Reads a C-order .npy file (format 1.0 to 3.0) of a type in kNpyTypes.
+static bool readNpy(const std::string &path, HostTensor &t, std::string &err) {
+  auto fail = [&](const std::string &what) {
+    err = path + ": " + what;
+    return false;
+  };
+  auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                          /*RequiresNullTerminator=*/false);
+  if (!file)
+    return fail("cannot read: " + file.getError().message());
+  StringRef bytes = (*file)->getBuffer();
+  if (bytes.size() < 10 || !bytes.starts_with("\x93NUMPY"))
+    return fail("not an .npy file");
+  unsigned major = (unsigned char)bytes[6];
+  size_t headerLen, headerAt;
+  if (major == 1) {
+    headerLen = (unsigned char)bytes[8] | (unsigned char)bytes[9] << 8;
+    headerAt = 10;
+  } else if ((major == 2 || major == 3) && bytes.size() >= 12) {
+    headerLen = 0;
+    for (int i = 3; i >= 0; --i)
+      headerLen = headerLen << 8 | (unsigned char)bytes[8 + i];
+    headerAt = 12;
+  } else {
+    return fail("unsupported .npy version " + std::to_string(major));
+  }
+  if (headerAt + headerLen > bytes.size())
+    return fail("truncated header");
+  StringRef header = bytes.substr(headerAt, headerLen);
+  auto field = [&](StringRef key) -> StringRef {
+    size_t at = header.find("'" + key.str() + "'");
+    if (at == StringRef::npos)
+      return {};
+    StringRef rest = header.drop_front(at + key.size() + 2).ltrim();
+    return rest.consume_front(":") ? rest.ltrim() : StringRef();
+  };
+  StringRef descr = field("descr");
+  if (!descr.consume_front("'"))
+    return fail("header has no 'descr'");
+  descr = descr.take_until([](char c) { return c == '\''; });
+  // '<' (little), '|' (no order) and '=' (native, little on the hosts qopt
+  // runs on) are accepted; the order character is then ignored.
+  t.dtype = 0;
+  if (!descr.empty() && StringRef("<|=").contains(descr[0]))
+    for (auto [dtype, name] : kNpyTypes)
+      if (StringRef(name).drop_front() == descr.drop_front())
+        t.dtype = dtype;
+  if (!t.dtype)
+    return fail("element type '" + descr.str() +
+                "' is not supported (little-endian numbers and bool are)");
+  if (field("fortran_order").starts_with("True"))
+    return fail("Fortran-order arrays are not supported; save with "
+                "np.ascontiguousarray");
+  StringRef shape = field("shape");
+  if (!shape.consume_front("("))
+    return fail("header has no 'shape'");
+  shape = shape.take_until([](char c) { return c == ')'; });
+  t.shape.clear();
+  SmallVector<StringRef> dims;
+  shape.split(dims, ',', -1, /*KeepEmpty=*/false);
+  for (StringRef d : dims) {
+    int64_t v;
+    if (d.trim().getAsInteger(10, v) || v < 0)
+      return fail("bad shape '" + shape.str() + "'");
+    t.shape.push_back(v);
+  }
+  size_t need = t.numel() * HostTensor::elementSize(t.dtype);
+  StringRef payload = bytes.drop_front(headerAt + headerLen);
+  if (payload.size() != need)
+    return fail("holds " + std::to_string(payload.size()) +
+                " bytes of data, its shape needs " + std::to_string(need));
+  t.data.assign(payload.begin(), payload.end());
+  return true;
+}
+
+/// Writes `t` as a version 1.0 .npy file.
+static bool writeNpy(const std::string &path, const HostTensor &t,
+                     std::string &err) {
+  const char *descr = nullptr;
+  for (auto [dtype, name] : kNpyTypes)
+    if (dtype == t.dtype)
+      descr = name;
+  if (!descr) {
+    err = path + ": element type " + typeName(t.dtype) +
+          " has no .npy equivalent here";
+    return false;
+  }
+  std::string shape = "(";
+  for (int64_t d : t.shape)
+    shape += std::to_string(d) + (t.shape.size() == 1 ? "," : ", ");
+  if (t.shape.size() > 1)
+    shape.resize(shape.size() - 2);
+  shape += ")";
+  std::string header = std::string("{'descr': '") + descr +
+                       "', 'fortran_order': False, 'shape': " + shape + ", }";
+  // Magic (6) + version (2) + length (2) + header + '\n', 64-byte aligned.
+  header.append(63 - (10 + header.size()) % 64, ' ');
+  header += '\n';
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec) {
+    err = path + ": cannot write: " + ec.message();
+    return false;
+  }
+  os << "\x93NUMPY" << '\x01' << '\x00' << char(header.size() & 0xff)
+     << char(header.size() >> 8) << header;
+  os.write(t.data.data(), t.data.size());
+  return true;
+}
+
+/// Runs `--model` on the `--input` files and writes `--output-dir`. Prints
+/// one line per output and the times; returns the process exit code.
+static int runModel(DialectRegistry &registry) {
+  auto fail = [](const std::string &msg) {
+    llvm::errs() << "qopt-run: " << msg << "\n";
+    return 1;
+  };
+  onnx::ModelProto proto;
+  {
+    std::ifstream in(modelFile, std::ios::binary);
+    if (!in || !proto.ParseFromIstream(&in))
+      return fail("cannot read ONNX model " + modelFile);
+  }
+  std::set<std::string> inits;
+  for (const auto &t : proto.graph().initializer())
+    inits.insert(t.name());
+  std::vector<std::string> feeds;
+  for (const auto &vi : proto.graph().input())
+    if (!inits.count(vi.name()))
+      feeds.push_back(vi.name());
+  if (npyInputs.size() != feeds.size())
+    return fail("the model has " + std::to_string(feeds.size()) +
+                " inputs; give one --input FILE.npy for each");
+  std::vector<HostTensor> inputs(feeds.size());
+  ONNXImportOptions options;
+  options.resourceThresholdBytes = -1;
+  for (size_t i = 0; i < feeds.size(); ++i) {
+    std::string err;
+    if (!readNpy(npyInputs[i], inputs[i], err))
+      return fail(err);
+    options.inputShapes[feeds[i]] = inputs[i].shape;
+  }
+
+  MLIRContext ctx(registry, MLIRContext::Threading::DISABLED);
+  std::string diag;
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+    if (d.getSeverity() == DiagnosticSeverity::Error && diag.empty())
+      diag = d.str();
+    return success();
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  OwningOpRef<ModuleOp> module = importONNXFile(modelFile, &ctx, options);
+  double importMs = msSince(t0);
+  if (!module)
+    return fail("import failed: " + diag);
+  t0 = std::chrono::steady_clock::now();
+  if (!passPipeline.empty()) {
+    PassManager pm(&ctx);
+    if (failed(parsePassPipeline(passPipeline, pm)))
+      return fail("bad --passes pipeline '" + passPipeline + "'");
+    diag.clear();
+    if (failed(pm.run(*module)))
+      return fail("--passes failed: " + diag);
+  }
+  FunctionType ftype;
+  std::unique_ptr<ExecutionEngine> engine;
+  std::string err = compileModule(*module, diag, ftype, engine);
+  if (!err.empty())
+    return fail(err);
+  double compileMs = msSince(t0);
+
+  std::vector<const HostTensor *> inputPtrs;
+  for (const HostTensor &t : inputs)
+    inputPtrs.push_back(&t);
+  std::vector<int32_t> outTypes;
+  for (const auto &o : proto.graph().output())
+    outTypes.push_back(o.type().tensor_type().elem_type()
+                           ? o.type().tensor_type().elem_type()
+                           : (int32_t)onnx::TensorProto_DataType_FLOAT);
+  if (outTypes.size() != ftype.getNumResults())
+    return fail("the model has " + std::to_string(outTypes.size()) +
+                " outputs but its function " +
+                std::to_string(ftype.getNumResults()));
+  std::vector<HostTensor> results;
+  double runMs = INFINITY;
+  for (unsigned k = 0; k < std::max(1u, (unsigned)repeatRuns); ++k) {
+    bool badInput;
+    t0 = std::chrono::steady_clock::now();
+    err = invokeEntry(*engine, ftype, inputPtrs, outTypes, results, badInput);
+    if (!err.empty())
+      return fail(err);
+    runMs = std::min(runMs, msSince(t0));
+  }
+  for (size_t r = 0; r < results.size(); ++r) {
+    std::string line = "output " + std::to_string(r) + " '" +
+                       proto.graph().output(r).name() + "' " +
+                       typeName(results[r].dtype) + " " +
+                       shapeStr(results[r].shape);
+    if (!outputDir.empty()) {
+      llvm::sys::fs::create_directories(outputDir);
+      std::string path =
+          outputDir + "/output_" + std::to_string(r) + ".npy";
+      if (!writeNpy(path, results[r], err))
+        return fail(err);
+      line += " -> " + path;
+    }
+    llvm::outs() << line << "\n";
+  }
+  char buf[160];
+  snprintf(buf, sizeof(buf), "import %.1f ms, compile %.1f ms, run %.1f ms\n",
+           importMs, compileMs, runMs);
+  llvm::outs() << buf;
+  return 0;
 }
 
 static std::string opsOf(const std::string &dir) {
@@ -602,8 +905,9 @@ static std::string formatLine(const std::string &dir, const Outcome &o) {
     line += " (1-LSB differences: " + std::to_string(o.oneLsb) + ")";
   if (printTimes) {
     char buf[128];
-    snprintf(buf, sizeof(buf), " {import %.1f ms, compile %.1f ms, run %.1f ms}",
-             o.importMs, o.compileMs, o.runMs);
+    snprintf(buf, sizeof(buf),
+             " {import %.1f ms, compile %.1f ms, run %.1f ms}", o.importMs,
+             o.compileMs, o.runMs);
     line += buf;
   }
   for (char &c : line)
@@ -615,16 +919,20 @@ static std::string formatLine(const std::string &dir, const Outcome &o) {
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerAllPasses();
+  registerQOptPasses();
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
-  cl::ParseCommandLineOptions(argc, argv,
-                              "qopt-run: run ONNX models through qopt's "
-                              "import and a CPU JIT, compare with references\n");
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "qopt-run: run ONNX models through qopt's "
+      "import and a CPU JIT, compare with references\n");
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registerAllToLLVMIRTranslations(registry);
 
+  if (!modelFile.empty())
+    return runModel(registry);
   std::vector<std::string> dirs(testDirs.begin(), testDirs.end());
   if (!listFile.empty()) {
     std::ifstream in(listFile);
@@ -638,7 +946,8 @@ int main(int argc, char **argv) {
         dirs.push_back(line);
   }
   if (dirs.empty()) {
-    llvm::errs() << "qopt-run: give --onnx-backend-test DIR or --test-list\n";
+    llvm::errs() << "qopt-run: give --model FILE, --onnx-backend-test DIR "
+                    "or --test-list\n";
     return 1;
   }
   int failures = 0;
@@ -673,20 +982,20 @@ int main(int argc, char **argv) {
     close(it->second.fd);
     if (WIFSIGNALED(status) || text.empty()) {
       Outcome o;
-      o.reason = WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM
-                     ? "timed out"
-                     : "crashed (signal " +
-                           std::to_string(WIFSIGNALED(status)
-                                              ? WTERMSIG(status)
-                                              : 0) +
-                           ")";
+      o.reason =
+          WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM
+              ? "timed out"
+              : "crashed (signal " +
+                    std::to_string(WIFSIGNALED(status) ? WTERMSIG(status) : 0) +
+                    ")";
       text = formatLine(it->second.dir, o);
     }
     report(text);
     running.erase(it);
   };
   while (next < dirs.size() || !running.empty()) {
-    while (next < dirs.size() && running.size() < std::max(1u, (unsigned)jobs)) {
+    while (next < dirs.size() &&
+           running.size() < std::max(1u, (unsigned)jobs)) {
       int fds[2];
       if (pipe(fds) != 0) {
         perror("pipe");
@@ -697,7 +1006,8 @@ int main(int argc, char **argv) {
       if (pid == 0) {
         close(fds[0]);
         alarm(timeoutSec);
-        std::string line = formatLine(dirs[next], runTest(dirs[next], registry));
+        std::string line =
+            formatLine(dirs[next], runTest(dirs[next], registry));
         ssize_t w = write(fds[1], line.data(), line.size());
         (void)w;
         close(fds[1]);

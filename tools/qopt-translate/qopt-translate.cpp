@@ -24,6 +24,6 @@ int main(int argc, char **argv) {
   static char debugInfo[] = "--mlir-print-debuginfo";
   if (!chosen)
     args.insert(args.begin() + 1, debugInfo);
-  return mlir::failed(mlir::mlirTranslateMain(
-      args.size(), args.data(), "qopt translation driver\n"));
+  return mlir::failed(mlir::mlirTranslateMain(args.size(), args.data(),
+                                              "qopt translation driver\n"));
 }

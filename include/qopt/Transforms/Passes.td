@@ -214,7 +214,8 @@ def FoldRequant : Pass<"qopt-fold-requant", "::mlir::ModuleOp"> {
       kernels with constant weights: `sum((a - za) * w) = sum(a * w) -
       za * sum(w)`, and `-za * sum(w)` per output channel becomes the i32
       initial value of the accumulator, so the inner loop is a plain integer
-      dot product.
+      dot product. An i32 bias added after the kernel joins that initial
+      value too (i32 addition wraps, so the order does not matter).
 
     ```mlir
     // Before
@@ -250,6 +251,8 @@ def FoldRequant : Pass<"qopt-fold-requant", "::mlir::ModuleOp"> {
               "Requantizes moved past scale-keeping ops">,
     Statistic<"numZeroPointFolds", "zero-points-folded",
               "Activation zero points folded into accumulator constants">,
+    Statistic<"numBiasFolds", "biases-folded",
+              "i32 bias adds folded into accumulator initial values">,
   ];
 }
 
@@ -299,6 +302,57 @@ def LowerQuant : Pass<"qopt-lower-quant", "::mlir::ModuleOp"> {
            "Requantization arithmetic: fixed-point (TFLite) or float (ONNX Runtime)">,
     Option<"signature", "signature", "std::string", "\"storage\"",
            "Function signatures: storage (integers) or keep (quantized types)">,
+  ];
+}
+
+def FoldBatchNorm : Pass<"qopt-fold-batchnorm", "::mlir::ModuleOp"> {
+  let summary = "Fold inference BatchNormalization and per-channel Mul/Add "
+                "into the preceding convolution or matmul";
+  let description = [{
+    Quantization must see the weights that really multiply the activations,
+    so an inference BatchNormalization after a convolution or matmul (as
+    `qopt-translate --import-onnx` writes it: a `linalg.generic` computing
+    `(x - mean) / sqrt(var + eps) * scale + B` with per-channel constants),
+    and elementwise Mul, Div, Add, Sub or Neg by per-channel (or scalar)
+    constants, are folded into the weights and the bias:
+
+      W'[c, ...] = W[c, ...] * a[c],   y = conv(x, W') + b[c]
+
+    where `y = a[c] * conv(x, W) + b[c]` is the composition of the folded
+    ops (the bias add the importer emits after a convolution included). The
+    generics are recognised by evaluating their bodies symbolically: every
+    operand but the contraction's result must be an f32 constant broadcast
+    along the channel dimension (dimension 1), and the body must be affine
+    in that result (addf, subf, mulf, divf by a constant, negf, sqrt of a
+    constant). Contractions: `linalg.conv_2d_nchw_fchw` (channel = filter
+    dimension 0) and `linalg.matmul` (channel = column of B), with a
+    constant weight, a zero-filled init and no other user of their result.
+
+    The resulting bias add carries the location (the ONNX tensor name) of
+    the last folded op, so calibration statistics still find it; the names
+    of the intermediate tensors disappear with them. The fold is computed
+    in double and rounded to f32 once, so results match the unfolded model
+    to float rounding, not bit for bit.
+
+    ```mlir
+    // Before
+    %c = linalg.conv_2d_nchw_fchw ins(%x, %w) outs(%zero)
+    %y = linalg.generic ins(%c, %scale, %bias, %mean, %var) {
+      // (x - mean) / sqrt(var + eps) * scale + bias
+    } loc("bn1")
+    // After
+    %c = linalg.conv_2d_nchw_fchw ins(%x, %w_folded) outs(%zero)
+    %y = linalg.generic ins(%c, %b_folded) { addf } loc("bn1")
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numFolded", "folded-chains",
+              "Chains of per-channel affine ops folded into a contraction">,
+    Statistic<"numOpsRemoved", "removed-ops",
+              "Per-channel affine ops removed">,
   ];
 }
 

@@ -23,8 +23,8 @@ enum class Bin { Add, Sub, Mul, Div, Pow, Min, Max, Equal, Less, Greater };
 /// Host-side numpy broadcasting of a binary integer operation, for shape
 /// computations. Returns nullopt when the inputs are not both small host
 /// integer tensors.
-static std::optional<HostTensor>
-foldBinary(Importer &im, Bin kind, ArrayRef<int64_t> outShape) {
+static std::optional<HostTensor> foldBinary(Importer &im, Bin kind,
+                                            ArrayRef<int64_t> outShape) {
   Entry &a = im.input(0), &bb = im.input(1);
   if (!a.host || !bb.host || !isIntegerType(a.dtype) || a.dtype != bb.dtype)
     return std::nullopt;
@@ -125,10 +125,8 @@ static LogicalResult importBinary(Importer &im, Bin kind) {
       return im.error() << "inputs have different element types "
                         << typeName(t0) << " and " << typeName(im.dtype(i));
   if (!im.elemType(t0) || (kind != Bin::Pow && !im.elemType(im.dtype(1 % n))))
-    return im.error() << "element type " << typeName(t0)
-                      << " is not supported";
-  if (t0 == onnxp::TensorProto_DataType_BOOL &&
-      (kind != Bin::Equal))
+    return im.error() << "element type " << typeName(t0) << " is not supported";
+  if (t0 == onnxp::TensorProto_DataType_BOOL && (kind != Bin::Equal))
     return im.error() << "BOOL inputs are not supported by this operator";
   SmallVector<SmallVector<int64_t>> shapes;
   for (unsigned i = 0; i < n; ++i)
@@ -145,11 +143,12 @@ static LogicalResult importBinary(Importer &im, Bin kind) {
   if (n == 1 && variadic) {
     // Min/Max of one input is the input.
     Value v = im.in(0);
-    return im.setOutput(
-        0,
-        im.elementwise(v, *outShape, im.elemType(t0),
-                       [](OpBuilder &, Location, ValueRange a) { return a[0]; }),
-        t0);
+    return im.setOutput(0,
+                        im.elementwise(v, *outShape, im.elemType(t0),
+                                       [](OpBuilder &, Location, ValueRange a) {
+                                         return a[0];
+                                       }),
+                        t0);
   }
   bool isFloat = HostTensor::isFloatType(t0);
   bool isUnsigned = isUnsignedType(t0);
@@ -341,8 +340,8 @@ static LogicalResult importPRelu(Importer &im) {
     return failure();
   int32_t t = im.dtype(0);
   if (!HostTensor::isFloatType(t) || im.dtype(1) != t)
-    return im.error() << "expects float inputs of one type, got "
-                      << typeName(t) << " and " << typeName(im.dtype(1));
+    return im.error() << "expects float inputs of one type, got " << typeName(t)
+                      << " and " << typeName(im.dtype(1));
   Type elem = im.elemType(t);
   Value slope = im.in(1);
   // Before opset 7 a 1-d slope of size C applies per channel.
@@ -467,11 +466,10 @@ static LogicalResult importCast(Importer &im) {
     }
     return im.setHostOutput(0, std::move(out));
   }
-  Value r = im.elementwise(
-      im.in(0), e.shape, im.elemType(*to),
-      [&](OpBuilder &nb, Location l, ValueRange a) {
-        return im.convertScalar(nb, l, a[0], from, *to);
-      });
+  Value r = im.elementwise(im.in(0), e.shape, im.elemType(*to),
+                           [&](OpBuilder &nb, Location l, ValueRange a) {
+                             return im.convertScalar(nb, l, a[0], from, *to);
+                           });
   return im.setOutput(0, r, *to);
 }
 

@@ -239,8 +239,9 @@ SmallVector<int64_t> HostTensor::toInts() const {
   return out;
 }
 
-FailureOr<HostTensor> onnx_import::decodeTensor(const onnxp::TensorProto &tensor,
-                                                std::string &error) {
+FailureOr<HostTensor>
+onnx_import::decodeTensor(const onnxp::TensorProto &tensor,
+                          std::string &error) {
   HostTensor t;
   t.dtype = tensor.data_type();
   for (int64_t d : tensor.dims()) {
@@ -422,8 +423,8 @@ FailureOr<int64_t> Importer::normalizeAxis(int64_t axis, int64_t rank,
   if (axis < -rank || axis >= std::max<int64_t>(rank, 1) ||
       (rank == 0 && axis != 0 && axis != -1))
     return error() << what << " " << axis << " is out of range for a rank-"
-                   << rank << " input (expected [" << -rank << ", "
-                   << rank - 1 << "])";
+                   << rank << " input (expected [" << -rank << ", " << rank - 1
+                   << "])";
   return axis < 0 ? axis + rank : axis;
 }
 
@@ -456,8 +457,8 @@ Value Importer::inStorage(unsigned i) {
   Value v = in(i);
   auto type = cast<RankedTensorType>(v.getType());
   if (auto qtype = dyn_cast<quant::QuantizedType>(type.getElementType()))
-    return quant::StorageCastOp::create(
-        b, loc, type.clone(qtype.getStorageType()), v);
+    return quant::StorageCastOp::create(b, loc,
+                                        type.clone(qtype.getStorageType()), v);
   return v;
 }
 
@@ -657,8 +658,7 @@ Value Importer::elementwise(ValueRange operands, ArrayRef<int64_t> outShape,
   Value init = emptyTensor(outShape, outElem);
   auto op = linalg::GenericOp::create(
       b, loc, TypeRange{init.getType()}, operands, ValueRange{init}, maps,
-      parallelIterators(rank),
-      [&](OpBuilder &nb, Location l, ValueRange args) {
+      parallelIterators(rank), [&](OpBuilder &nb, Location l, ValueRange args) {
         Value r = body(nb, l, args.drop_back());
         linalg::YieldOp::create(nb, l, r);
       });
@@ -697,9 +697,8 @@ Value Importer::reduce(
     }
   }
   Value acc = fill(outShape, type.getElementType(), init);
-  SmallVector<AffineMap> maps = {
-      AffineMap::getMultiDimIdentityMap(rank, ctx),
-      AffineMap::get(rank, 0, outExprs, ctx)};
+  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx),
+                                 AffineMap::get(rank, 0, outExprs, ctx)};
   Value result =
       linalg::GenericOp::create(
           b, loc, TypeRange{acc.getType()}, ValueRange{input}, ValueRange{acc},
@@ -735,8 +734,8 @@ Value Importer::reshape(Value input, ArrayRef<int64_t> shape) {
     if (rank == 0 || shape.empty()) {
       // 0-D <-> all-ones shapes reshape through an empty reassociation.
       if (shape.empty())
-        return tensor::CollapseShapeOp::create(b, loc, resultType, input,
-                                               ArrayRef<ReassociationIndices>{});
+        return tensor::CollapseShapeOp::create(
+            b, loc, resultType, input, ArrayRef<ReassociationIndices>{});
       return tensor::ExpandShapeOp::create(b, loc, resultType, input,
                                            ArrayRef<ReassociationIndices>{});
     }
@@ -771,14 +770,16 @@ Value Importer::padConstant(Value input, ArrayRef<int64_t> low,
   bool crop = false;
   SmallVector<int64_t> offs, sizes;
   for (int64_t i = 0; i < rank; ++i) {
-    int64_t lo = std::min<int64_t>(low[i], 0), hi = std::min<int64_t>(high[i], 0);
+    int64_t lo = std::min<int64_t>(low[i], 0),
+            hi = std::min<int64_t>(high[i], 0);
     crop |= lo < 0 || hi < 0;
     offs.push_back(-lo);
     sizes.push_back(type.getDimSize(i) + lo + hi);
   }
   if (crop) {
     SmallVector<int64_t> strides(rank, 1);
-    input = tensor::ExtractSliceOp::create(b, loc, input, ofr(b, offs), ofr(b, sizes), ofr(b, strides));
+    input = tensor::ExtractSliceOp::create(b, loc, input, ofr(b, offs),
+                                           ofr(b, sizes), ofr(b, strides));
     type = cast<RankedTensorType>(input.getType());
   }
   SmallVector<int64_t> lo, hi, shape;
@@ -815,8 +816,8 @@ Value Importer::convertScalar(OpBuilder &nb, Location at, Value v, int32_t from,
     return arith::CmpIOp::create(nb, at, arith::CmpIPredicate::ne, v,
                                  scalar(nb, at, src, 0));
   }
-  bool srcUnsigned = isUnsignedType(from) ||
-                     from == onnxp::TensorProto_DataType_BOOL;
+  bool srcUnsigned =
+      isUnsignedType(from) || from == onnxp::TensorProto_DataType_BOOL;
   if (srcFloat && dstFloat) {
     if (src.getIntOrFloatBitWidth() < dst.getIntOrFloatBitWidth())
       return arith::ExtFOp::create(nb, at, dst, v);
@@ -876,8 +877,8 @@ LogicalResult Importer::importNode(const onnxp::NodeProto &nodeProto,
                    << "' is not supported (only the default ONNX domain is)";
   auto it = handlers.find(nodeProto.op_type());
   if (it == handlers.end())
-    return error() << "unknown or unsupported operator '"
-                   << nodeProto.op_type() << "'";
+    return error() << "unknown or unsupported operator '" << nodeProto.op_type()
+                   << "'";
   for (int i = 0; i < nodeProto.input_size(); ++i) {
     const std::string &name = nodeProto.input(i);
     if (name.empty())
@@ -944,10 +945,10 @@ LogicalResult Importer::importGraph(const onnxp::GraphProto &graph,
     if (given != options.inputShapes.end()) {
       shape = given->second;
       if (tt.has_shape() && tt.shape().dim_size() != (int)shape.size())
-        return modelError() << "--input-shape gives input '" << vi.name()
-                            << "' rank " << shape.size()
-                            << " but the model declares rank "
-                            << tt.shape().dim_size();
+        return modelError()
+               << "--input-shape gives input '" << vi.name() << "' rank "
+               << shape.size() << " but the model declares rank "
+               << tt.shape().dim_size();
       if (tt.has_shape())
         for (int i = 0; i < tt.shape().dim_size(); ++i) {
           const auto &d = tt.shape().dim(i);
@@ -1012,8 +1013,7 @@ LogicalResult Importer::importGraph(const onnxp::GraphProto &graph,
     Entry &e = it->second;
     if (vi.type().has_tensor_type() && vi.type().tensor_type().elem_type() &&
         vi.type().tensor_type().elem_type() != e.dtype)
-      return modelError() << "graph output '" << vi.name()
-                          << "' is declared "
+      return modelError() << "graph output '" << vi.name() << "' is declared "
                           << typeName(vi.type().tensor_type().elem_type())
                           << " but the graph computes " << typeName(e.dtype);
     Value v = materialize(vi.name(), e);
@@ -1121,8 +1121,8 @@ bool mlir::qopt::parseONNXInputShape(StringRef spec, ONNXImportOptions &options,
     for (StringRef p : parts) {
       int64_t d;
       if (p.getAsInteger(10, d) || d < 0) {
-        error = "--input-shape '" + spec.str() +
-                "': dimension '" + p.str() + "' is not a non-negative integer";
+        error = "--input-shape '" + spec.str() + "': dimension '" + p.str() +
+                "' is not a non-negative integer";
         return false;
       }
       shape.push_back(d);

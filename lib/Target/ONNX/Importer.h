@@ -58,8 +58,8 @@ struct HostTensor {
 
 /// What the importer knows about one ONNX tensor.
 struct Entry {
-  Value value;                       // null until materialized
-  std::shared_ptr<HostTensor> host;  // set when known at import time
+  Value value;                      // null until materialized
+  std::shared_ptr<HostTensor> host; // set when known at import time
   int32_t dtype = 0;
   SmallVector<int64_t> shape;
 };
@@ -70,8 +70,7 @@ bool isIntegerType(int32_t dtype);
 /// "FLOAT", "UINT8", ... for messages.
 std::string typeName(int32_t dtype);
 
-using BodyFn =
-    llvm::function_ref<Value(OpBuilder &, Location, ValueRange)>;
+using BodyFn = llvm::function_ref<Value(OpBuilder &, Location, ValueRange)>;
 
 class Importer;
 using Handler = LogicalResult (*)(Importer &);
@@ -154,8 +153,7 @@ public:
 
   /// Normalizes an axis in [-rank, rank) to [0, rank), or errors naming the
   /// attribute.
-  FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank,
-                                   StringRef what);
+  FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank, StringRef what);
 
   //===--------------------------------------------------------------------===//
   // IR construction helpers.
@@ -179,8 +177,8 @@ public:
   TypedAttr highestAttr(Type type, bool isUnsigned);
 
   /// numpy broadcasting of several shapes, or an error.
-  FailureOr<SmallVector<int64_t>> broadcastShapes(
-      ArrayRef<SmallVector<int64_t>> shapes);
+  FailureOr<SmallVector<int64_t>>
+  broadcastShapes(ArrayRef<SmallVector<int64_t>> shapes);
   /// A `linalg.generic` over `outShape`; operands broadcast numpy-style.
   Value elementwise(ValueRange operands, ArrayRef<int64_t> outShape,
                     Type outElem, BodyFn body);
@@ -189,10 +187,9 @@ public:
                                         BodyFn body);
   /// Reduces `input` over the sorted `axes` with `combine(value, acc)`,
   /// starting from `init`; keeps reduced axes as size 1 if `keepDims`.
-  Value reduce(Value input, ArrayRef<int64_t> axes, bool keepDims,
-               TypedAttr init,
-               llvm::function_ref<Value(OpBuilder &, Location, Value, Value)>
-                   combine);
+  Value reduce(
+      Value input, ArrayRef<int64_t> axes, bool keepDims, TypedAttr init,
+      llvm::function_ref<Value(OpBuilder &, Location, Value, Value)> combine);
   /// A reshape between static shapes with the same element count.
   Value reshape(Value input, ArrayRef<int64_t> shape);
   Value transpose(Value input, ArrayRef<int64_t> perm);
@@ -236,18 +233,16 @@ FailureOr<ConvGeometry> getConvGeometry(Importer &im, ArrayRef<int64_t> xShape,
 /// An N-d grouped convolution (NC[D]HW input already padded, OI[D]HW weight)
 /// as a named linalg conv when one fits (2-d, one group, float) or a
 /// `linalg.generic`; `body(x, w, acc)` accumulates one product.
-Value buildConv(Importer &im, Value x, Value w, const ConvGeometry &g,
-                Type accType, bool allowNamed,
-                llvm::function_ref<Value(OpBuilder &, Location, Value, Value,
-                                         Value)>
-                    body);
+Value buildConv(
+    Importer &im, Value x, Value w, const ConvGeometry &g, Type accType,
+    bool allowNamed,
+    llvm::function_ref<Value(OpBuilder &, Location, Value, Value, Value)> body);
 
 /// A matrix product with numpy MatMul semantics (1-d promotion, batch
 /// broadcasting). Named linalg.matmul / batch_matmul where they fit.
-FailureOr<Value>
-buildMatMul(Importer &im, Value a, Value b, Type accType, bool allowNamed,
-            llvm::function_ref<Value(OpBuilder &, Location, Value, Value, Value)>
-                body);
+FailureOr<Value> buildMatMul(
+    Importer &im, Value a, Value b, Type accType, bool allowNamed,
+    llvm::function_ref<Value(OpBuilder &, Location, Value, Value, Value)> body);
 
 /// Decodes a TensorProto into a host tensor; errors are returned as text.
 FailureOr<HostTensor> decodeTensor(const ::onnx::TensorProto &tensor,

@@ -129,10 +129,9 @@ Value mlir::qopt::onnx_import::buildConv(
     auto attrType = RankedTensorType::get({2}, im.b.getI64Type());
     auto strides = DenseIntElementsAttr::get(attrType, ArrayRef(g.strides));
     auto dilations = DenseIntElementsAttr::get(attrType, ArrayRef(g.dilations));
-    return linalg::Conv2DNchwFchwOp::create(im.b, im.loc,
-                                            TypeRange{acc.getType()},
-                                            ValueRange{x, w}, ValueRange{acc},
-                                            strides, dilations)
+    return linalg::Conv2DNchwFchwOp::create(
+               im.b, im.loc, TypeRange{acc.getType()}, ValueRange{x, w},
+               ValueRange{acc}, strides, dilations)
         .getResult(0);
   }
   // Dims: n, oc, o_1..o_s, ic, k_1..k_s.
@@ -222,8 +221,8 @@ static LogicalResult importConv(Importer &im) {
   lo.append(g->padLo);
   hi.append(g->padHi);
   Value x = im.padConstant(im.in(0), lo, hi, im.scalarAttr(elem, 0));
-  Value y = buildConv(im, x, im.in(1), *g, elem, /*allowNamed=*/true,
-                      floatMulAdd);
+  Value y =
+      buildConv(im, x, im.in(1), *g, elem, /*allowNamed=*/true, floatMulAdd);
   if (im.hasInput(2))
     y = addChannelBias(im, y, im.in(2));
   return im.setOutput(0, y, im.dtype(0));
@@ -246,7 +245,8 @@ static LogicalResult importConvTranspose(Importer &im) {
     return im.error() << "channels do not match: input has " << xs[1]
                       << ", weight has " << ws[0] << " with group " << *group;
   int64_t cout = ws[1] * *group;
-  auto ints = [&](StringRef name, int64_t def) -> FailureOr<SmallVector<int64_t>> {
+  auto ints = [&](StringRef name,
+                  int64_t def) -> FailureOr<SmallVector<int64_t>> {
     FailureOr<SmallVector<int64_t>> v = im.attrInts(name);
     if (failed(v))
       return failure();
@@ -279,8 +279,8 @@ static LogicalResult importConvTranspose(Importer &im) {
     int64_t full = st * (xs[i + 2] - 1) + op + (kernel[i] - 1) * dl + 1;
     bool same = *autoPad == "SAME_UPPER" || *autoPad == "SAME_LOWER";
     if (!outShapeAttr->empty() || same) {
-      int64_t target = !outShapeAttr->empty() ? (*outShapeAttr)[i]
-                                              : xs[i + 2] * st;
+      int64_t target =
+          !outShapeAttr->empty() ? (*outShapeAttr)[i] : xs[i + 2] * st;
       // A negative total extends the output at the end (ONNX's reference
       // splits it with floor division).
       int64_t total = full - target;
@@ -317,7 +317,8 @@ static LogicalResult importConvTranspose(Importer &im) {
     Value zeros = im.fill(stuffed, elem, im.scalarAttr(elem, 0));
     SmallVector<int64_t> offs(s + 2, 0), st = {1, 1};
     st.append(*strides);
-    x = tensor::InsertSliceOp::create(im.b, im.loc, x, zeros, ofr(im.b, offs), ofr(im.b, xs), ofr(im.b, st));
+    x = tensor::InsertSliceOp::create(im.b, im.loc, x, zeros, ofr(im.b, offs),
+                                      ofr(im.b, xs), ofr(im.b, st));
   }
   SmallVector<int64_t> lo = {0, 0}, hi = {0, 0};
   for (int64_t i = 0; i < s; ++i) {
@@ -337,17 +338,17 @@ static LogicalResult importConvTranspose(Importer &im) {
   for (int64_t i = 0; i < s; ++i)
     srcExprs.push_back(getAffineConstantExpr(kernel[i] - 1, ctx) - d(2 + i));
   Value wInit = im.emptyTensor(wShape, elem);
-  Value w = linalg::GenericOp::create(
-                im.b, im.loc, TypeRange{wInit.getType()}, ValueRange{im.in(1)},
-                ValueRange{wInit},
-                SmallVector<AffineMap>{
-                    AffineMap::get(s + 2, 0, srcExprs, ctx),
-                    AffineMap::getMultiDimIdentityMap(s + 2, ctx)},
-                SmallVector<IT>(s + 2, IT::parallel),
-                [](OpBuilder &nb, Location l, ValueRange a) {
-                  linalg::YieldOp::create(nb, l, a[0]);
-                })
-                .getResult(0);
+  Value w =
+      linalg::GenericOp::create(
+          im.b, im.loc, TypeRange{wInit.getType()}, ValueRange{im.in(1)},
+          ValueRange{wInit},
+          SmallVector<AffineMap>{AffineMap::get(s + 2, 0, srcExprs, ctx),
+                                 AffineMap::getMultiDimIdentityMap(s + 2, ctx)},
+          SmallVector<IT>(s + 2, IT::parallel),
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            linalg::YieldOp::create(nb, l, a[0]);
+          })
+          .getResult(0);
   ConvGeometry g;
   g.kernel = kernel;
   g.strides.assign(s, 1);
@@ -384,8 +385,7 @@ FailureOr<Value> mlir::qopt::onnx_import::buildMatMul(
   int64_t m = at.getDimSize(ar - 2), k = at.getDimSize(ar - 1),
           k2 = bt.getDimSize(br - 2), n = bt.getDimSize(br - 1);
   if (k != k2)
-    return im.error() << "inner dimensions do not match: " << k << " vs "
-                      << k2;
+    return im.error() << "inner dimensions do not match: " << k << " vs " << k2;
   SmallVector<SmallVector<int64_t>> batches = {
       SmallVector<int64_t>(at.getShape().drop_back(2)),
       SmallVector<int64_t>(bt.getShape().drop_back(2))};
@@ -404,10 +404,10 @@ FailureOr<Value> mlir::qopt::onnx_import::buildMatMul(
                  .getResult(0);
   } else if (allowNamed && ar == 3 && br == 3 &&
              at.getDimSize(0) == bt.getDimSize(0)) {
-    result = linalg::BatchMatmulOp::create(im.b, im.loc,
-                                           TypeRange{acc.getType()},
-                                           ValueRange{a, bv}, ValueRange{acc})
-                 .getResult(0);
+    result =
+        linalg::BatchMatmulOp::create(im.b, im.loc, TypeRange{acc.getType()},
+                                      ValueRange{a, bv}, ValueRange{acc})
+            .getResult(0);
   } else {
     // Dims: batch..., m, n, k.
     int64_t numDims = nb + 3;
@@ -508,21 +508,20 @@ static LogicalResult importGemm(Importer &im) {
   }
   if (operands.size() > 1 || *alpha != 1.0f) {
     float al = *alpha, be = *beta;
-    y = im.elementwise(operands, yType.getShape(), elem,
-                       [&](OpBuilder &nb, Location l, ValueRange v) {
-                         Value r = v[0];
-                         if (al != 1.0f)
-                           r = arith::MulFOp::create(
-                               nb, l, im.scalar(nb, l, elem, al), r);
-                         if (v.size() > 1) {
-                           Value c = v[1];
-                           if (be != 1.0f)
-                             c = arith::MulFOp::create(
-                                 nb, l, im.scalar(nb, l, elem, be), c);
-                           r = arith::AddFOp::create(nb, l, r, c);
-                         }
-                         return r;
-                       });
+    y = im.elementwise(
+        operands, yType.getShape(), elem,
+        [&](OpBuilder &nb, Location l, ValueRange v) {
+          Value r = v[0];
+          if (al != 1.0f)
+            r = arith::MulFOp::create(nb, l, im.scalar(nb, l, elem, al), r);
+          if (v.size() > 1) {
+            Value c = v[1];
+            if (be != 1.0f)
+              c = arith::MulFOp::create(nb, l, im.scalar(nb, l, elem, be), c);
+            r = arith::AddFOp::create(nb, l, r, c);
+          }
+          return r;
+        });
   }
   return im.setOutput(0, y, im.dtype(0));
 }
@@ -538,8 +537,7 @@ static LogicalResult importPool(Importer &im, bool isMax) {
     return im.error() << "the 'Indices' output is not supported";
   int32_t dt = im.dtype(0);
   if (!im.elemType(dt) || (!isMax && !HostTensor::isFloatType(dt)))
-    return im.error() << "element type " << typeName(dt)
-                      << " is not supported";
+    return im.error() << "element type " << typeName(dt) << " is not supported";
   ArrayRef<int64_t> xs = im.shape(0);
   FailureOr<SmallVector<int64_t>> ks = im.attrInts("kernel_shape");
   if (failed(ks))
@@ -564,8 +562,8 @@ static LogicalResult importPool(Importer &im, bool isMax) {
     int64_t need = (g->outSpatial[i] - 1) * g->strides[i] +
                    (g->kernel[i] - 1) * g->dilations[i] + 1;
     lo.push_back(g->padLo[i]);
-    hi.push_back(std::max<int64_t>(g->padHi[i],
-                                   need - xs[i + 2] - g->padLo[i]));
+    hi.push_back(
+        std::max<int64_t>(g->padHi[i], need - xs[i + 2] - g->padLo[i]));
   }
   TypedAttr padValue =
       isMax ? im.lowestAttr(elem, isUnsignedType(dt)) : im.scalarAttr(elem, 0);
@@ -619,8 +617,9 @@ static LogicalResult importPool(Importer &im, bool isMax) {
         int64_t c = 0;
         for (int64_t k = 0; k < g->kernel[i]; ++k) {
           int64_t p = o * g->strides[i] - g->padLo[i] + k * g->dilations[i];
-          bool in = *countPad ? (p >= -g->padLo[i] && p < xs[i + 2] + g->padHi[i])
-                              : (p >= 0 && p < xs[i + 2]);
+          bool in = *countPad
+                        ? (p >= -g->padLo[i] && p < xs[i + 2] + g->padHi[i])
+                        : (p >= 0 && p < xs[i + 2]);
           c += in;
         }
         count *= c;
@@ -641,8 +640,7 @@ static LogicalResult importGlobalPool(Importer &im, bool isMax) {
     return failure();
   int32_t dt = im.dtype(0);
   if (!HostTensor::isFloatType(dt))
-    return im.error() << "element type " << typeName(dt)
-                      << " is not supported";
+    return im.error() << "element type " << typeName(dt) << " is not supported";
   ArrayRef<int64_t> xs = im.shape(0);
   if (xs.size() < 3)
     return im.error() << "input must have rank >= 3";
@@ -711,8 +709,7 @@ static LogicalResult importReduce(Importer &im, Red kind) {
                kind == Red::Prod;
   if (!im.elemType(dt) || dt == onnxp::TensorProto_DataType_BOOL ||
       (!isFloat && !intOk))
-    return im.error() << "element type " << typeName(dt)
-                      << " is not supported";
+    return im.error() << "element type " << typeName(dt) << " is not supported";
   FailureOr<int64_t> keep = im.attrInt("keepdims", 1);
   FailureOr<int64_t> noop = im.attrInt("noop_with_empty_axes", 0);
   if (failed(keep) || failed(noop))
@@ -839,11 +836,10 @@ static LogicalResult importSoftmax(Importer &im, bool isLog) {
                        [](OpBuilder &nb, Location l, Value v, Value acc) {
                          return (Value)arith::MaximumFOp::create(nb, l, acc, v);
                        });
-  Value shifted = im.elementwise({x, mx}, shape, elem,
-                                 [](OpBuilder &nb, Location l, ValueRange a) {
-                                   return (Value)arith::SubFOp::create(
-                                       nb, l, a[0], a[1]);
-                                 });
+  Value shifted = im.elementwise(
+      {x, mx}, shape, elem, [](OpBuilder &nb, Location l, ValueRange a) {
+        return (Value)arith::SubFOp::create(nb, l, a[0], a[1]);
+      });
   Value e = im.elementwise(shifted, shape, elem,
                            [](OpBuilder &nb, Location l, ValueRange a) {
                              return (Value)math::ExpOp::create(nb, l, a[0]);
@@ -919,21 +915,20 @@ static LogicalResult normalize(Importer &im, ArrayRef<int64_t> axes, float eps,
   ArrayRef<int64_t> shape = im.shape(0);
   Type elem = im.elemType(im.dtype(0));
   Value mean = meanOver(im, x, axes);
-  Value d = im.elementwise({x, mean}, shape, elem,
-                           [](OpBuilder &nb, Location l, ValueRange a) {
-                             return (Value)arith::SubFOp::create(nb, l, a[0],
-                                                                 a[1]);
-                           });
-  Value dd = im.elementwise(d, shape, elem,
-                            [](OpBuilder &nb, Location l, ValueRange a) {
-                              return (Value)arith::MulFOp::create(nb, l, a[0],
-                                                                  a[0]);
-                            });
+  Value d = im.elementwise(
+      {x, mean}, shape, elem, [](OpBuilder &nb, Location l, ValueRange a) {
+        return (Value)arith::SubFOp::create(nb, l, a[0], a[1]);
+      });
+  Value dd = im.elementwise(
+      d, shape, elem, [](OpBuilder &nb, Location l, ValueRange a) {
+        return (Value)arith::MulFOp::create(nb, l, a[0], a[0]);
+      });
   Value var = meanOver(im, dd, axes);
   auto vt = cast<RankedTensorType>(var.getType());
   Value inv = im.elementwise(
       var, vt.getShape(), elem, [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value v = arith::AddFOp::create(nb, l, a[0], im.scalar(nb, l, elem, eps));
+        Value v =
+            arith::AddFOp::create(nb, l, a[0], im.scalar(nb, l, elem, eps));
         Value sd = math::SqrtOp::create(nb, l, v);
         return (Value)arith::DivFOp::create(nb, l, im.scalar(nb, l, elem, 1.0),
                                             sd);
@@ -1164,9 +1159,8 @@ static LogicalResult importResize(Importer &im) {
   FailureOr<std::string> coord =
       im.attrString("coordinate_transformation_mode",
                     im.opset >= 11 ? "half_pixel" : "asymmetric");
-  FailureOr<std::string> nearest =
-      im.attrString("nearest_mode", im.opset >= 11 ? "round_prefer_floor"
-                                                   : "floor");
+  FailureOr<std::string> nearest = im.attrString(
+      "nearest_mode", im.opset >= 11 ? "round_prefer_floor" : "floor");
   if (failed(mode) || failed(coord) || failed(nearest))
     return failure();
   if (*mode != "nearest" && *mode != "linear")
@@ -1187,9 +1181,10 @@ static LogicalResult importResize(Importer &im) {
   SmallVector<double> scales;
   SmallVector<int64_t> outShape;
   unsigned scalesIdx = im.opset >= 11 ? 2 : 1, sizesIdx = 3;
-  if (im.hasInput(sizesIdx) && im.opset >= 11 && !im.input(sizesIdx).shape.empty() &&
-      im.input(sizesIdx).shape[0] > 0) {
-    FailureOr<const HostTensor *> s = im.constInput(sizesIdx, "the 'sizes' input");
+  if (im.hasInput(sizesIdx) && im.opset >= 11 &&
+      !im.input(sizesIdx).shape.empty() && im.input(sizesIdx).shape[0] > 0) {
+    FailureOr<const HostTensor *> s =
+        im.constInput(sizesIdx, "the 'sizes' input");
     if (failed(s))
       return failure();
     outShape = (*s)->toInts();

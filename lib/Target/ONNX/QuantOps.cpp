@@ -90,9 +90,8 @@ static FailureOr<QParams> getQParams(Importer &im, unsigned si, unsigned zi,
         return failure();
       if (dataShape[*axis] != n) {
         if (n != 1)
-          return im.error() << "the scale has " << n
-                            << " elements but axis " << *axis << " has size "
-                            << dataShape[*axis];
+          return im.error() << "the scale has " << n << " elements but axis "
+                            << *axis << " has size " << dataShape[*axis];
       } else if (n > 1) {
         q.axis = *axis;
       }
@@ -137,8 +136,8 @@ static LogicalResult importQuantizeLinear(Importer &im) {
   int32_t dt = im.dtype(0);
   if (dt != onnxp::TensorProto_DataType_FLOAT)
     return im.error() << "the input must be FLOAT, got " << typeName(dt);
-  FailureOr<QParams> q = getQParams(im, 1, 2, im.shape(0),
-                                    onnxp::TensorProto_DataType_UINT8);
+  FailureOr<QParams> q =
+      getQParams(im, 1, 2, im.shape(0), onnxp::TensorProto_DataType_UINT8);
   if (failed(q))
     return failure();
   if (q->storage == onnxp::TensorProto_DataType_INT32)
@@ -174,8 +173,7 @@ static LogicalResult importDequantizeLinear(Importer &im) {
     Value ints = im.inStorage(0);
     x = quant::StorageCastOp::create(im.b, im.loc, xType.clone(qtype), ints);
   }
-  Value y =
-      quant::DequantizeCastOp::create(im.b, im.loc, xType.clone(f32), x);
+  Value y = quant::DequantizeCastOp::create(im.b, im.loc, xType.clone(f32), x);
   return im.setOutput(0, y, onnxp::TensorProto_DataType_FLOAT);
 }
 
@@ -216,10 +214,12 @@ static auto intMulAdd(bool xUnsigned, bool wUnsigned, int64_t zx, int64_t zw) {
                          : (Value)arith::ExtSIOp::create(nb, l, i32, w);
     if (zx)
       xe = arith::SubIOp::create(
-          nb, l, xe, arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(zx)));
+          nb, l, xe,
+          arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(zx)));
     if (zw)
       we = arith::SubIOp::create(
-          nb, l, we, arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(zw)));
+          nb, l, we,
+          arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(zw)));
     Value p = arith::MulIOp::create(nb, l, xe, we);
     return arith::AddIOp::create(nb, l, acc, p);
   };
@@ -276,9 +276,9 @@ static FailureOr<Value> multiplier(Importer &im, unsigned saIdx, unsigned sbIdx,
   if ((*sa)->numel() != 1 || (*sy)->numel() != 1)
     return im.error() << "input and output scales must be scalars";
   int64_t n = (*sb)->numel();
-  HostTensor m = HostTensor::make(
-      onnxp::TensorProto_DataType_FLOAT,
-      n == 1 ? SmallVector<int64_t>{} : channelShape);
+  HostTensor m =
+      HostTensor::make(onnxp::TensorProto_DataType_FLOAT,
+                       n == 1 ? SmallVector<int64_t>{} : channelShape);
   if (n != 1 && m.numel() != n)
     return im.error() << "the weight scale has " << n
                       << " elements; expected 1 or one per output channel";
@@ -350,12 +350,12 @@ static LogicalResult importConvLike(Importer &im, bool qlinear) {
   lo.append(g->padLo);
   hi.append(g->padHi);
   Type xElem = im.elemType(xt);
-  Value x = im.padConstant(im.inStorage(xi), lo, hi,
-                           im.b.getIntegerAttr(xElem, *zx));
-  Value acc = buildConv(im, x, im.inStorage(wi), *g, im.b.getI32Type(),
-                        /*allowNamed=*/false,
-                        intMulAdd(isUnsignedType(xt), isUnsignedType(wt), *zx,
-                                  *zw));
+  Value x =
+      im.padConstant(im.inStorage(xi), lo, hi, im.b.getIntegerAttr(xElem, *zx));
+  Value acc =
+      buildConv(im, x, im.inStorage(wi), *g, im.b.getI32Type(),
+                /*allowNamed=*/false,
+                intMulAdd(isUnsignedType(xt), isUnsignedType(wt), *zx, *zw));
   if (!qlinear)
     return im.setOutput(0, acc, onnxp::TensorProto_DataType_INT32);
   auto accType = cast<RankedTensorType>(acc.getType());
@@ -366,11 +366,11 @@ static LogicalResult importConvLike(Importer &im, bool qlinear) {
     SmallVector<int64_t> bshape(accType.getRank() - 1, 1);
     bshape[0] = ws[0];
     Value bias = im.reshape(im.in(8), bshape);
-    acc = im.elementwise({acc, bias}, accType.getShape(), im.b.getI32Type(),
-                         [](OpBuilder &nb, Location l, ValueRange a) {
-                           return (Value)arith::AddIOp::create(nb, l, a[0],
-                                                               a[1]);
-                         });
+    acc =
+        im.elementwise({acc, bias}, accType.getShape(), im.b.getI32Type(),
+                       [](OpBuilder &nb, Location l, ValueRange a) {
+                         return (Value)arith::AddIOp::create(nb, l, a[0], a[1]);
+                       });
   }
   SmallVector<int64_t> chan(accType.getRank() - 1, 1);
   chan[0] = ws[0];
@@ -435,11 +435,10 @@ static LogicalResult importDynamicQuantizeLinear(Importer &im) {
         q = arith::MinimumFOp::create(nb, l, q, im.scalar(nb, l, f32, 255));
         return (Value)arith::FPToUIOp::create(nb, l, i8, q);
       });
-  Value zp = im.elementwise(zpF, {}, i8,
-                            [&](OpBuilder &nb, Location l, ValueRange a) {
-                              return (Value)arith::FPToUIOp::create(nb, l, i8,
-                                                                    a[0]);
-                            });
+  Value zp =
+      im.elementwise(zpF, {}, i8, [&](OpBuilder &nb, Location l, ValueRange a) {
+        return (Value)arith::FPToUIOp::create(nb, l, i8, a[0]);
+      });
   if (failed(im.setOutput(0, y, onnxp::TensorProto_DataType_UINT8)) ||
       failed(im.setOutput(1, scale, onnxp::TensorProto_DataType_FLOAT)) ||
       failed(im.setOutput(2, zp, onnxp::TensorProto_DataType_UINT8)))

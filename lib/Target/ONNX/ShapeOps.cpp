@@ -166,8 +166,8 @@ static LogicalResult importRange(Importer &im) {
             d = (*delta)->getInt(0);
     if (d == 0)
       return im.error() << "delta must not be zero";
-    int64_t n = std::max<int64_t>(
-        (int64_t)std::ceil((double)(l - s) / (double)d), 0);
+    int64_t n =
+        std::max<int64_t>((int64_t)std::ceil((double)(l - s) / (double)d), 0);
     out = HostTensor::make(dt, {n});
     for (int64_t i = 0; i < n; ++i)
       out.setInt(i, s + i * d);
@@ -341,15 +341,15 @@ static LogicalResult importExpand(Importer &im) {
   FailureOr<const HostTensor *> shapeT = im.constInput(1, "the shape input");
   if (failed(shapeT))
     return failure();
-  SmallVector<SmallVector<int64_t>> shapes = {
-      SmallVector<int64_t>(im.shape(0)), (*shapeT)->toInts()};
+  SmallVector<SmallVector<int64_t>> shapes = {SmallVector<int64_t>(im.shape(0)),
+                                              (*shapeT)->toInts()};
   FailureOr<SmallVector<int64_t>> out = im.broadcastShapes(shapes);
   if (failed(out))
     return failure();
   int32_t dt = im.dtype(0);
-  Value r = im.elementwise(
-      im.in(0), *out, im.elemType(dt),
-      [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+  Value r =
+      im.elementwise(im.in(0), *out, im.elemType(dt),
+                     [](OpBuilder &, Location, ValueRange a) { return a[0]; });
   return im.setOutput(0, r, dt);
 }
 
@@ -391,8 +391,7 @@ static LogicalResult importConcat(Importer &im) {
   for (int64_t d = 0; d < *axis; ++d)
     outer *= outShape[d];
   HostTensor probe = HostTensor::make(dt, {});
-  if (allHost && probe.elemSize() &&
-      [&] {
+  if (allHost && probe.elemSize() && [&] {
         int64_t n = 1;
         for (int64_t d : outShape)
           n *= d;
@@ -421,7 +420,8 @@ static LogicalResult importConcat(Importer &im) {
     SmallVector<int64_t> offs(rank, 0), strides(rank, 1);
     offs[*axis] = offset;
     acc = tensor::InsertSliceOp::create(im.b, im.loc, im.in(i), acc,
-                                        ofr(im.b, offs), ofr(im.b, s), ofr(im.b, strides));
+                                        ofr(im.b, offs), ofr(im.b, s),
+                                        ofr(im.b, strides));
     offset += s[*axis];
   }
   return im.setOutput(0, acc, dt);
@@ -468,8 +468,8 @@ static LogicalResult importSplit(Importer &im) {
     sum += s;
   }
   if (sum != in[*axis])
-    return im.error() << "'split' sums to " << sum << " but dimension "
-                      << *axis << " has size " << in[*axis];
+    return im.error() << "'split' sums to " << sum << " but dimension " << *axis
+                      << " has size " << in[*axis];
   Value v = im.in(0);
   int64_t offset = 0;
   for (unsigned o = 0; o < numOut; ++o) {
@@ -477,13 +477,14 @@ static LogicalResult importSplit(Importer &im) {
     offs[*axis] = offset;
     sz[*axis] = sizes[o];
     if (sizes[o] == 0) {
-      Value r = im.emptyTensor(sz, cast<RankedTensorType>(v.getType())
-                                       .getElementType());
+      Value r = im.emptyTensor(
+          sz, cast<RankedTensorType>(v.getType()).getElementType());
       if (failed(im.setOutput(o, r, im.dtype(0))))
         return failure();
       continue;
     }
-    Value r = tensor::ExtractSliceOp::create(im.b, im.loc, v, ofr(im.b, offs), ofr(im.b, sz), ofr(im.b, strides));
+    Value r = tensor::ExtractSliceOp::create(im.b, im.loc, v, ofr(im.b, offs),
+                                             ofr(im.b, sz), ofr(im.b, strides));
     offset += sizes[o];
     if (failed(im.setOutput(o, r, im.dtype(0))))
       return failure();
@@ -587,7 +588,8 @@ static LogicalResult importSlice(Importer &im) {
   if (n == 0)
     return im.setOutput(0, im.emptyTensor(sizes, im.elemType(dt)), dt);
   if (!anyNegative) {
-    Value r = tensor::ExtractSliceOp::create(im.b, im.loc, v, ofr(im.b, offs), ofr(im.b, sizes), ofr(im.b, strides));
+    Value r = tensor::ExtractSliceOp::create(
+        im.b, im.loc, v, ofr(im.b, offs), ofr(im.b, sizes), ofr(im.b, strides));
     return im.setOutput(0, r, dt);
   }
   // Negative steps: a generic whose input map walks backwards.
@@ -599,15 +601,15 @@ static LogicalResult importSlice(Importer &im) {
   Value init = im.emptyTensor(sizes, im.elemType(dt));
   SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, exprs, ctx),
                                  AffineMap::getMultiDimIdentityMap(rank, ctx)};
-  Value r = linalg::GenericOp::create(
-                im.b, im.loc, TypeRange{init.getType()}, ValueRange{v},
-                ValueRange{init}, maps,
-                SmallVector<utils::IteratorType>(rank,
-                                                 utils::IteratorType::parallel),
-                [](OpBuilder &nb, Location l, ValueRange a) {
-                  linalg::YieldOp::create(nb, l, a[0]);
-                })
-                .getResult(0);
+  Value r =
+      linalg::GenericOp::create(
+          im.b, im.loc, TypeRange{init.getType()}, ValueRange{v},
+          ValueRange{init}, maps,
+          SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            linalg::YieldOp::create(nb, l, a[0]);
+          })
+          .getResult(0);
   return im.setOutput(0, r, dt);
 }
 
@@ -627,8 +629,7 @@ static LogicalResult importGather(Importer &im) {
   int32_t it = im.dtype(1);
   if (it != onnxp::TensorProto_DataType_INT64 &&
       it != onnxp::TensorProto_DataType_INT32)
-    return im.error() << "indices must be INT32 or INT64, got "
-                      << typeName(it);
+    return im.error() << "indices must be INT32 or INT64, got " << typeName(it);
   SmallVector<int64_t> outShape(data.begin(), data.begin() + *axis);
   outShape.append(idxShape.begin(), idxShape.end());
   outShape.append(data.begin() + *axis + 1, data.end());
@@ -698,8 +699,7 @@ static LogicalResult importGather(Importer &im) {
               coords.push_back(linalg::IndexOp::create(nb, l, i));
             coords.push_back(k);
             for (int64_t i = *axis + 1; i < rank; ++i)
-              coords.push_back(
-                  linalg::IndexOp::create(nb, l, i - 1 + idxRank));
+              coords.push_back(linalg::IndexOp::create(nb, l, i - 1 + idxRank));
             Value v = tensor::ExtractOp::create(nb, l, dataV, coords);
             linalg::YieldOp::create(nb, l, v);
           })
@@ -783,7 +783,8 @@ static LogicalResult importPad(Importer &im) {
       linalg::GenericOp::create(
           im.b, im.loc, TypeRange{init.getType()}, ValueRange{},
           ValueRange{init},
-          SmallVector<AffineMap>{AffineMap::getMultiDimIdentityMap(rank, im.ctx)},
+          SmallVector<AffineMap>{
+              AffineMap::getMultiDimIdentityMap(rank, im.ctx)},
           SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
           [&](OpBuilder &nb, Location l, ValueRange) {
             SmallVector<Value> coords;
@@ -797,8 +798,8 @@ static LogicalResult importPad(Importer &im) {
                 // s < 0 -> -s; s > n-1 -> 2(n-1) - s.
                 Value neg = arith::SubIOp::create(nb, l, zero, s);
                 s = arith::MaxSIOp::create(nb, l, s, neg);
-                Value twice = arith::ConstantIndexOp::create(nb, l,
-                                                             2 * (in[d] - 1));
+                Value twice =
+                    arith::ConstantIndexOp::create(nb, l, 2 * (in[d] - 1));
                 Value mirrored = arith::SubIOp::create(nb, l, twice, s);
                 s = arith::MinSIOp::create(nb, l, s, mirrored);
               } else {

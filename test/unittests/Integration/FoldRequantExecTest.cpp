@@ -82,9 +82,10 @@ TEST(FoldRequantExecTest, InexactChainMergeIsMeasured) {
               differ, in.size(), maxDiff);
 }
 
-// Zero-point folding: a 4x8 by 8x3 matmul kernel with za = -3 and constant
-// weights, with and without the fold, on many random activation tensors.
-TEST(FoldRequantExecTest, ZeroPointFoldChangesNoBit) {
+// Zero-point and bias folding: a 4x8 by 8x3 matmul kernel with za = -3,
+// constant weights and an i32 bias (one near INT32_MAX, so the sum wraps),
+// with and without the folds, on many random activation tensors.
+TEST(FoldRequantExecTest, ZeroPointAndBiasFoldsChangeNoBit) {
   std::string body = R"mlir(
   %ts = tensor.cast %t : tensor<?xi8> to tensor<32xi8>
   %a = tensor.expand_shape %ts [[0, 1]] output_shape [4, 8] : tensor<32xi8> into tensor<4x8xi8>
@@ -105,7 +106,15 @@ TEST(FoldRequantExecTest, ZeroPointFoldChangesNoBit) {
     %s = arith.addi %acc, %p : i32
     linalg.yield %s : i32
   } -> tensor<4x3xi32>
-  %r = tensor.collapse_shape %k [[0, 1]] : tensor<4x3xi32> into tensor<12xi32>)mlir";
+  %bias = arith.constant dense<[2147483000, -5, 77]> : tensor<3xi32>
+  %e2 = tensor.empty() : tensor<4x3xi32>
+  %kb = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%k, %bias : tensor<4x3xi32>, tensor<3xi32>) outs(%e2 : tensor<4x3xi32>) {
+  ^bb0(%x: i32, %y: i32, %o: i32):
+    %s = arith.addi %x, %y : i32
+    linalg.yield %s : i32
+  } -> tensor<4x3xi32>
+  %r = tensor.collapse_shape %kb [[0, 1]] : tensor<4x3xi32> into tensor<12xi32>)mlir";
   std::string source = llvm::formatv(R"mlir(
 func.func @mm(%in: memref<?xi8>, %out: memref<?xi32>) attributes {{llvm.emit_c_interface} {{
   %t = bufferization.to_tensor %in restrict : memref<?xi8> to tensor<?xi8>

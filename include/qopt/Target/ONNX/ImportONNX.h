@@ -59,8 +59,7 @@ OwningOpRef<ModuleOp> importONNX(llvm::MemoryBufferRef buffer,
                                  const ONNXImportOptions &options = {});
 
 /// Reads `path` and imports it (see above).
-OwningOpRef<ModuleOp> importONNXFile(llvm::StringRef path,
-                                     MLIRContext *context,
+OwningOpRef<ModuleOp> importONNXFile(llvm::StringRef path, MLIRContext *context,
                                      const ONNXImportOptions &options = {});
 
 /// The ONNX operators (default domain) the importer handles, sorted.

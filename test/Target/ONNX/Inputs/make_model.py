@@ -3,8 +3,9 @@
 #
 # Builds one named model with python3-onnx (Debian's onnx 1.12) and writes it
 # to the given path: `make_model.py NAME OUT.onnx`. With `--data DIR`, also
-# writes DIR/test_data_set_0/input_*.pb (seeded random inputs) so qopt-run and
-# ONNX Runtime can run the model on the same data. Expected outputs never
+# writes DIR/test_data_set_0/input_*.pb (seeded random inputs), and with
+# `--npy DIR` the same inputs as DIR/input_*.npy, so qopt-run and ONNX Runtime
+# can run the model on the same data. Expected outputs never
 # come from here: they come from ONNX Runtime or ONNX's own test data.
 #
 #===------------------------------------------------------------------------===#
@@ -166,6 +167,50 @@ def qdq():
                  opset=13, name="qdq_conv"), {"input": (1, c, 8, 8)}
 
 
+def bn_fold():
+    """What qopt-fold-batchnorm folds: Conv (no bias) + BatchNormalization,
+    Conv (bias) + Mul and Add by per-channel constants, MatMul +
+    BatchNormalization on [N, C]."""
+    c = 6
+    nodes = [
+        helper.make_node("Conv", ["x", "c1.w"], ["c1"], name="c1",
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization",
+                         ["c1", "bn1.s", "bn1.b", "bn1.m", "bn1.v"], ["bn1"],
+                         name="bn1", epsilon=1e-5),
+        helper.make_node("Relu", ["bn1"], ["r1"], name="r1"),
+        helper.make_node("Conv", ["r1", "c2.w", "c2.b"], ["c2"], name="c2"),
+        helper.make_node("Mul", ["c2", "k"], ["scaled"], name="scaled"),
+        helper.make_node("Add", ["scaled", "shift"], ["shifted"],
+                         name="shifted"),
+        helper.make_node("GlobalAveragePool", ["shifted"], ["pool"],
+                         name="pool"),
+        helper.make_node("Flatten", ["pool"], ["flat"], name="flat"),
+        helper.make_node("MatMul", ["flat", "fc.w"], ["fc"], name="fc"),
+        helper.make_node("BatchNormalization",
+                         ["fc", "bn2.s", "bn2.b", "bn2.m", "bn2.v"],
+                         ["logits"], name="bn2", epsilon=1e-3),
+    ]
+    inits = [
+        init("c1.w", randf(c, 3, 3, 3, scale=0.3)),
+        init("bn1.s", (1 + 0.2 * randf(c)).astype(np.float32)),
+        init("bn1.b", randf(c, scale=0.1)),
+        init("bn1.m", randf(c, scale=0.1)),
+        init("bn1.v", (0.5 + rng.random(c)).astype(np.float32)),
+        init("c2.w", randf(c, c, 1, 1, scale=0.3)),
+        init("c2.b", randf(c, scale=0.1)),
+        init("k", (1 + 0.3 * randf(1, c, 1, 1)).astype(np.float32)),
+        init("shift", randf(c, 1, 1, scale=0.2)),
+        init("fc.w", randf(c, 5, scale=0.4)),
+        init("bn2.s", (1 + 0.2 * randf(5)).astype(np.float32)),
+        init("bn2.b", randf(5, scale=0.1)),
+        init("bn2.m", randf(5, scale=0.1)),
+        init("bn2.v", (0.5 + rng.random(5)).astype(np.float32)),
+    ]
+    return model(nodes, [vi("x", [1, 3, 8, 8])], [vi("logits", [1, 5])],
+                 inits, opset=13, name="bn_fold"), {"x": (1, 3, 8, 8)}
+
+
 def shape_subgraph():
     """An exporter's dynamic reshape: Shape -> Gather -> Unsqueeze -> Concat
     -> Reshape, all folded at import."""
@@ -247,7 +292,7 @@ def bad_zero_point():
 
 
 MODELS = {f.__name__: f for f in [
-    cnn_block, attention, det_head, qdq, shape_subgraph, large_init,
+    cnn_block, attention, det_head, qdq, bn_fold, shape_subgraph, large_init,
     bad_unknown_op, bad_opset, bad_attribute, bad_axis, bad_missing_init,
     bad_dynamic, bad_qdq_scale, bad_zero_point]}
 
@@ -257,18 +302,28 @@ def main():
     p.add_argument("name", choices=sorted(MODELS))
     p.add_argument("out")
     p.add_argument("--data", help="write test_data_set_0 inputs here")
+    p.add_argument("--npy", help="write the inputs as input_K.npy here")
+    p.add_argument("--input-seed", type=int,
+                   help="draw the inputs from this seed (the model is the same)")
     a = p.parse_args()
     m, shapes = MODELS[a.name]()
     with open(a.out, "wb") as f:
         f.write(m.SerializeToString())
+    data_rng = rng if a.input_seed is None else np.random.default_rng(
+        a.input_seed)
+    arrays = [(name, data_rng.standard_normal(shape).astype(np.float32))
+              for name, shape in shapes.items()]
     if a.data:
         d = os.path.join(a.data, "test_data_set_0")
         os.makedirs(d, exist_ok=True)
-        for i, (name, shape) in enumerate(shapes.items()):
-            arr = rng.standard_normal(shape).astype(np.float32)
+        for i, (name, arr) in enumerate(arrays):
             t = numpy_helper.from_array(arr, name)
             with open(os.path.join(d, "input_%d.pb" % i), "wb") as f:
                 f.write(t.SerializeToString())
+    if a.npy:
+        os.makedirs(a.npy, exist_ok=True)
+        for i, (_, arr) in enumerate(arrays):
+            np.save(os.path.join(a.npy, "input_%d.npy" % i), arr)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,136 @@
+//===- Passes.td - qopt conversion passes ------------------*- tablegen -*-===//
+//
+// The passes that take integer (and remaining float) linalg on tensors to
+// CPU code: the target attributes, the packed-weight GEMM micro-kernels,
+// the VNNI instruction selection and the final "nothing left" check. The
+// pipeline that strings them together with upstream's bufferization and
+// LLVM lowering is qopt-lower-cpu (include/qopt/Pipelines/LowerCPUPipeline.h).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_CONVERSION_PASSES_TD
+#define QOPT_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def CPUSetTarget : Pass<"qopt-cpu-set-target", "::mlir::ModuleOp"> {
+  let summary = "Record the CPU target (triple, cpu, features) on the module and its functions";
+  let description = [{
+    Checks the target against LLVM's target registry and writes it where the
+    later passes and the LLVM translation read it: `llvm.target_triple` on
+    the module, `target_cpu` and `target_features` on every function
+    definition (carried to `llvm.func` and to the LLVM IR function
+    attributes). Public functions also get `llvm.emit_c_interface`, so each
+    source function `@f` stays callable as `@f` (memref descriptors
+    expanded) and as `@_mlir_ciface_f` (descriptors by pointer).
+
+    `cpu=host` (the default) resolves to the CPU and features of the machine
+    running the compiler, which is what a JIT wants.
+
+    ```mlir
+    // Before
+    func.func @f(%a: tensor<4xi8>) -> tensor<4xi8>
+    // After, with target=x86_64 cpu=znver4
+    module attributes {llvm.target_triple = "x86_64-unknown-linux-gnu"} {
+      func.func @f(%a: tensor<4xi8>) -> tensor<4xi8> attributes {
+          llvm.emit_c_interface, target_cpu = "znver4"}
+    }
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", "\"x86_64\"",
+           "Architecture: x86_64 or aarch64 (or a full target triple)">,
+    Option<"cpu", "cpu", "std::string", "\"host\"",
+           "CPU name as llc's -mcpu takes it (znver4, sapphirerapids, "
+           "neoverse-v1, ...); `host` is the compiling machine">,
+    Option<"features", "features", "std::string", "\"\"",
+           "Extra target features, `+avx512vnni,-avx512bf16` style">,
+  ];
+}
+
+def CPUGemm : Pass<"qopt-cpu-gemm", "::mlir::func::FuncOp"> {
+  let summary = "Rewrite contractions with constant weights into packed-weight GEMM micro-kernels";
+  let description = [{
+    Matches `linalg.generic` contractions whose body is
+    `out + ext(a) * ext(w)` on i8 -> i32 (the form qopt-fold-requant leaves)
+    or `out + a * w` on f32, where `w` is a constant, and where every
+    parallel loop belongs to exactly one of the two inputs: matmul, matmul
+    with transposed maps, and convolutions (NHWC, NCHW, any strides and
+    dilations) as an implicit GEMM. Batch-like loops (depthwise
+    convolutions, batch matmul), dynamic shapes and everything else are
+    left alone for the generic lowering.
+
+    The rewrite is, on tensors:
+
+    * `A[M, K]`: the activation operand, an im2col copy when its map is not
+      already `(m..., k...)`;
+    * `W`: packed at compile time into `[ceil(N/16)][ceil(K/G)][16*G]`
+      (G = 4 for i8, 1 for f32), zero padded, so one 64-byte load feeds
+      one VNNI step;
+    * i8: the activation is biased by +128 to u8 (`xor 0x80`) so that the
+      step is u8 x s8 (vpdpbusd). `sum((a+128) w) = sum(a w) + 128 colsum(w)`,
+      so `128 colsum(w)`, a compile-time constant per column, is subtracted
+      from the i32 accumulator init;
+    * a register-tiled loop nest (`tile-m` rows x `tile-n` vectors of 16
+      accumulators) over scf.for and vector ops. The i8 step is
+      `vector.contract` of `extsi(vector<16x4xi8>)` with
+      `extui(vector<4xi8>)`, exact on any target and rewritten into
+      vpdpbusd by qopt-x86-vnni; the f32 step is `vector.fma` with a
+      broadcast activation. Remainders in N are masked, in K zero padded,
+      in M run by a one-row kernel.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect"];
+  let options = [
+    Option<"tileM", "tile-m", "unsigned", "4",
+           "Rows of the register tile">,
+    Option<"tileN", "tile-n", "unsigned", "4",
+           "16-lane vectors per row of the register tile">,
+  ];
+  let statistics = [
+    Statistic<"numInt8", "int8-gemms", "i8 contractions rewritten">,
+    Statistic<"numF32", "f32-gemms", "f32 contractions rewritten">,
+  ];
+}
+
+def X86Vnni : Pass<"qopt-x86-vnni", "::mlir::func::FuncOp"> {
+  let summary = "Select vpdpbusd for u8 x s8 dot-product contractions";
+  let description = [{
+    Rewrites the VNNI-shaped contraction that qopt-cpu-gemm emits,
+
+    ```mlir
+    %b = arith.extsi %w : vector<16x4xi8> to vector<16x4xi32>
+    %a = arith.extui %x : vector<4xi8> to vector<4xi32>
+    %r = vector.contract {(n,k)->(n,k), (n,k)->(k), (n,k)->(n)} %b, %a, %acc
+    ```
+
+    into `llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%acc, %x4, %w)`
+    with the four activation bytes broadcast to all 16 lanes (operand 2 is
+    the unsigned one). Upstream has no vpdpbusd op and LLVM only matches
+    vpdpbusd on full add-reductions. Functions whose `target_cpu` /
+    `target_features` lack avx512vnni or avx512bw are left alone (the
+    contraction then lowers exactly through upstream's patterns). The
+    intrinsic call has unknown memory effects for MLIR, so the pass runs
+    after bufferization and buffer deallocation.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::vector::VectorDialect"];
+  let statistics = [
+    Statistic<"numVnni", "vpdpbusd", "Contractions turned into vpdpbusd">,
+  ];
+}
+
+def CPUCheckLowered : Pass<"qopt-cpu-check-lowered", "::mlir::ModuleOp"> {
+  let summary = "Fail when anything outside the LLVM dialect is left";
+  let description = [{
+    The last pass of qopt-lower-cpu: every op left in the module must belong
+    to the LLVM dialect (the module itself excepted), so that
+    `mlir-translate --mlir-to-llvmir` accepts the result. Each op that is
+    not is reported by name at its location, and compilation fails.
+  }];
+}
+
+#endif // QOPT_CONVERSION_PASSES_TD

@@ -1,0 +1,85 @@
+//===- QuantizePipeline.h - the qopt-quantize pipeline ----------*- C++ -*-===//
+//
+// The pipeline that turns a float model and a calibration file into the
+// integer program: import calibration, legalize to QDQ form, integer kernels,
+// fold requantization, lower the quantized ops. Compilers that embed qopt call
+// buildQuantizePipeline; the driver registers it as `qopt-quantize`.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_PIPELINES_QUANTIZEPIPELINE_H
+#define QOPT_PIPELINES_QUANTIZEPIPELINE_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir::qopt {
+
+/// Options of qopt-quantize: those of the passes it runs, under the same
+/// names (`calibration` is qopt-import-calibration's `file`).
+struct QuantizeOptions : public PassPipelineOptions<QuantizeOptions> {
+  Option<std::string> calibration{
+      *this, "calibration",
+      llvm::cl::desc("Calibration file (empty: the model already carries "
+                     "qopt.stats)"),
+      llvm::cl::init("")};
+  Option<std::string> format{*this, "format",
+                             llvm::cl::desc("Calibration file format"),
+                             llvm::cl::init("auto")};
+  Option<std::string> match{*this, "match",
+                            llvm::cl::desc("Name matching: exact or suffix"),
+                            llvm::cl::init("exact")};
+  Option<bool> strict{*this, "strict",
+                      llvm::cl::desc("Unmatched names are errors"),
+                      llvm::cl::init(false)};
+  Option<std::string> activations{
+      *this, "activations",
+      llvm::cl::desc("Activation scheme: asymmetric or symmetric"),
+      llvm::cl::init("asymmetric")};
+  Option<std::string> activationType{
+      *this, "activation-type",
+      llvm::cl::desc("Activation storage type: i8, u8 or i16"),
+      llvm::cl::init("i8")};
+  Option<std::string> weights{
+      *this, "weights",
+      llvm::cl::desc("Weight granularity: per-channel, per-tensor or "
+                     "per-group"),
+      llvm::cl::init("per-channel")};
+  Option<unsigned> weightBits{*this, "weight-bits",
+                              llvm::cl::desc("Weight bits: 8 or 4"),
+                              llvm::cl::init(8)};
+  Option<unsigned> groupSize{*this, "group-size",
+                             llvm::cl::desc("Group size for per-group weights"),
+                             llvm::cl::init(0)};
+  Option<std::string> calibrator{
+      *this, "calibrator",
+      llvm::cl::desc("Range from statistics: minmax, percentile, entropy or "
+                     "mse"),
+      llvm::cl::init("minmax")};
+  Option<double> percentile{*this, "percentile",
+                            llvm::cl::desc("Percentile for calibrator="
+                                           "percentile"),
+                            llvm::cl::init(99.99)};
+  Option<bool> allowMissingStats{
+      *this, "allow-missing-stats",
+      llvm::cl::desc("Keep ops without statistics in float"),
+      llvm::cl::init(false)};
+  Option<std::string> requantMode{
+      *this, "requant-mode",
+      llvm::cl::desc("Requantization arithmetic: fixed-point or float"),
+      llvm::cl::init("fixed-point")};
+  Option<bool> foldInexactChains{
+      *this, "fold-inexact-chains",
+      llvm::cl::desc("Merge requantize chains that round"),
+      llvm::cl::init(false)};
+};
+
+/// Adds the quantize pipeline to `pm` (anchored on builtin.module).
+void buildQuantizePipeline(OpPassManager &pm, const QuantizeOptions &options);
+
+/// Registers `qopt-quantize` with the pass registry.
+void registerQuantizePipeline();
+
+} // namespace mlir::qopt
+
+#endif // QOPT_PIPELINES_QUANTIZEPIPELINE_H

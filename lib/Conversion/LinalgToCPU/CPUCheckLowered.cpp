@@ -1,0 +1,46 @@
+//===- CPUCheckLowered.cpp - fail on anything not lowered to LLVM ---------===//
+//
+// qopt-cpu-check-lowered: the last pass of qopt-lower-cpu. A lowering that
+// leaves one op of another dialect behind produces a module that
+// mlir-translate rejects far from the cause; this pass names every such op
+// at its location instead and fails the compilation.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Conversion/Passes.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_CPUCHECKLOWERED
+#include "qopt/Conversion/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+struct CPUCheckLoweredPass
+    : public qopt::impl::CPUCheckLoweredBase<CPUCheckLoweredPass> {
+  void runOnOperation() override;
+};
+} // namespace
+
+void CPUCheckLoweredPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  bool failedAny = false;
+  module.walk([&](Operation *op) {
+    if (op == module.getOperation() ||
+        isa_and_nonnull<LLVM::LLVMDialect>(op->getDialect()))
+      return WalkResult::advance();
+    op->emitError() << "'" << op->getName()
+                    << "' was not lowered to the LLVM dialect by "
+                       "qopt-lower-cpu; lower it before (or file an issue "
+                       "with this op)";
+    failedAny = true;
+    // Ops nested in an unlowered op are not reported again.
+    return WalkResult::skip();
+  });
+  if (failedAny)
+    signalPassFailure();
+}

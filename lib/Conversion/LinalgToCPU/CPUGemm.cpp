@@ -1,0 +1,573 @@
+//===- CPUGemm.cpp - contractions to packed-weight GEMM kernels -----------===//
+//
+// qopt-cpu-gemm: rewrites i8 x i8 -> i32 and f32 contractions whose weight
+// operand is a constant (matmul, convolution as an implicit GEMM) into a
+// register-tiled GEMM on tensors: weights packed at compile time in the
+// layout one vector load consumes, i8 activations biased to u8 with the
+// compensation taken out of the accumulator init, and a loop nest of scf.for
+// over vector ops whose i8 step is the u8 x s8 dot product that
+// qopt-x86-vnni turns into vpdpbusd. Everything stays exact integer
+// arithmetic; what the pass does not recognise it leaves to the generic
+// lowering.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Conversion/Passes.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_CPUGEMM
+#include "qopt/Conversion/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+/// i8 groups of four along K feed one vpdpbusd lane; f32 goes one at a time.
+enum class GemmKind { Int8, F32 };
+
+/// A contraction seen as C[M, N] += A[M, K] * W[K, N].
+struct Contraction {
+  GemmKind kind;
+  unsigned actIndex = 0, weightIndex = 1;
+  DenseElementsAttr weights;
+  SmallVector<unsigned> mDims, nDims, kDims;
+  SmallVector<int64_t> loopSizes;
+};
+
+/// Matches the body `out + ext(x) * ext(y)` (i8 -> i32) or `out + x * y`
+/// (f32), with x and y the two input block arguments in either order.
+static std::optional<GemmKind> matchBody(linalg::GenericOp op) {
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  if (yield.getNumOperands() != 1)
+    return std::nullopt;
+  Value out = body.getArgument(2);
+  auto isInputArg = [&](Value v) {
+    auto arg = dyn_cast<BlockArgument>(v);
+    return arg && arg.getOwner() == &body && arg.getArgNumber() < 2;
+  };
+  auto otherThanOut = [&](Operation *add) -> Value {
+    if (add->getOperand(0) == out)
+      return add->getOperand(1);
+    if (add->getOperand(1) == out)
+      return add->getOperand(0);
+    return nullptr;
+  };
+  Operation *add = yield.getOperand(0).getDefiningOp();
+  if (!add)
+    return std::nullopt;
+  if (isa<arith::AddFOp>(add) && body.getOperations().size() == 3) {
+    Value product = otherThanOut(add);
+    auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
+    if (!mul || !out.getType().isF32() || !isInputArg(mul.getLhs()) ||
+        !isInputArg(mul.getRhs()) || mul.getLhs() == mul.getRhs() ||
+        !mul.getLhs().getType().isF32() || !mul.getRhs().getType().isF32())
+      return std::nullopt;
+    return GemmKind::F32;
+  }
+  if (isa<arith::AddIOp>(add) && body.getOperations().size() == 5) {
+    Value product = otherThanOut(add);
+    auto mul = product ? product.getDefiningOp<arith::MulIOp>() : nullptr;
+    if (!mul || !out.getType().isInteger(32))
+      return std::nullopt;
+    auto lhs = mul.getLhs().getDefiningOp<arith::ExtSIOp>();
+    auto rhs = mul.getRhs().getDefiningOp<arith::ExtSIOp>();
+    if (!lhs || !rhs || !isInputArg(lhs.getIn()) || !isInputArg(rhs.getIn()) ||
+        lhs.getIn() == rhs.getIn() || !lhs.getIn().getType().isInteger(8) ||
+        !rhs.getIn().getType().isInteger(8))
+      return std::nullopt;
+    return GemmKind::Int8;
+  }
+  return std::nullopt;
+}
+
+/// Recognises a contraction with a constant weight in which every parallel
+/// loop belongs to exactly one input and every reduction loop indexes the
+/// weight directly.
+static std::optional<Contraction> matchContraction(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op.getNumResults() != 1 || !op.hasPureTensorSemantics())
+    return std::nullopt;
+  std::optional<GemmKind> kind = matchBody(op);
+  if (!kind)
+    return std::nullopt;
+  Contraction c;
+  c.kind = *kind;
+  DenseElementsAttr weights;
+  if (matchPattern(op.getDpsInputs()[1], m_Constant(&weights))) {
+    c.actIndex = 0;
+    c.weightIndex = 1;
+  } else if (matchPattern(op.getDpsInputs()[0], m_Constant(&weights))) {
+    c.actIndex = 1;
+    c.weightIndex = 0;
+  } else {
+    return std::nullopt;
+  }
+  c.weights = weights;
+  for (Value v : op->getOperands())
+    if (!cast<ShapedType>(v.getType()).hasStaticShape())
+      return std::nullopt;
+  c.loopSizes = op.getStaticLoopRanges();
+
+  AffineMap outMap = op.getIndexingMapMatchingResult(op->getResult(0));
+  AffineMap actMap = op.getIndexingMapsArray()[c.actIndex];
+  AffineMap weightMap = op.getIndexingMapsArray()[c.weightIndex];
+  if (!outMap.isProjectedPermutation() ||
+      !weightMap.isProjectedPermutation(/*allowZeroInResults=*/false))
+    return std::nullopt;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  unsigned numParallel = llvm::count(iterators, utils::IteratorType::parallel);
+  if (outMap.getNumResults() != numParallel)
+    return std::nullopt;
+  for (unsigned d = 0; d < op.getNumLoops(); ++d) {
+    bool inWeight = weightMap.isFunctionOfDim(d);
+    bool inAct = actMap.isFunctionOfDim(d);
+    if (iterators[d] == utils::IteratorType::reduction) {
+      if (!inWeight)
+        return std::nullopt;
+      c.kDims.push_back(d);
+      continue;
+    }
+    // A parallel loop must be an output dimension in both senses.
+    if (!outMap.isFunctionOfDim(d) || inWeight == inAct)
+      return std::nullopt;
+  }
+  // M and N in the output's order, K in the weight's order.
+  for (AffineExpr e : outMap.getResults()) {
+    unsigned d = cast<AffineDimExpr>(e).getPosition();
+    (weightMap.isFunctionOfDim(d) ? c.nDims : c.mDims).push_back(d);
+  }
+  if (c.mDims.empty() || c.nDims.empty() || c.kDims.empty())
+    return std::nullopt;
+  SmallVector<unsigned> kOrdered;
+  for (AffineExpr e : weightMap.getResults()) {
+    unsigned d = cast<AffineDimExpr>(e).getPosition();
+    if (iterators[d] == utils::IteratorType::reduction)
+      kOrdered.push_back(d);
+  }
+  c.kDims = kOrdered;
+  return c;
+}
+
+static int64_t product(ArrayRef<unsigned> dims, ArrayRef<int64_t> sizes) {
+  int64_t p = 1;
+  for (unsigned d : dims)
+    p *= sizes[d];
+  return p;
+}
+
+/// Offsets into the weight tensor contributed by each linear K index and
+/// each linear N index (the map is a projected permutation, so they add).
+static SmallVector<int64_t> weightOffsets(ArrayRef<unsigned> dims,
+                                          ArrayRef<int64_t> loopSizes,
+                                          AffineMap weightMap,
+                                          ArrayRef<int64_t> weightShape) {
+  SmallVector<int64_t> strides(weightShape.size(), 1);
+  for (int i = static_cast<int>(weightShape.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * weightShape[i + 1];
+  DenseMap<unsigned, int64_t> strideOfDim;
+  for (auto [i, e] : llvm::enumerate(weightMap.getResults()))
+    strideOfDim[cast<AffineDimExpr>(e).getPosition()] = strides[i];
+  int64_t count = product(dims, loopSizes);
+  SmallVector<int64_t> offsets(count, 0);
+  for (int64_t linear = 0; linear < count; ++linear) {
+    int64_t rest = linear, offset = 0;
+    for (unsigned d : llvm::reverse(dims)) {
+      offset += (rest % loopSizes[d]) * strideOfDim[d];
+      rest /= loopSizes[d];
+    }
+    offsets[linear] = offset;
+  }
+  return offsets;
+}
+
+/// Builds the packed weights and, for i8, the compensation constant.
+struct PackedWeights {
+  Value packed;       // tensor<NB x KG x 16*G x elt>
+  Value compensation; // tensor<NB*16 x i32>, i8 only
+};
+
+static PackedWeights packWeights(OpBuilder &b, Location loc,
+                                 const Contraction &c, AffineMap weightMap,
+                                 int64_t numBlocksN, int64_t group) {
+  auto weightType = cast<RankedTensorType>(c.weights.getType());
+  SmallVector<int64_t> kOff = weightOffsets(c.kDims, c.loopSizes, weightMap,
+                                            weightType.getShape());
+  SmallVector<int64_t> nOff = weightOffsets(c.nDims, c.loopSizes, weightMap,
+                                            weightType.getShape());
+  int64_t k = kOff.size(), n = nOff.size();
+  int64_t kGroups = llvm::divideCeil(k, group);
+  int64_t rowLen = 16 * group;
+  SmallVector<int64_t> shape = {numBlocksN, kGroups, rowLen};
+  int64_t total = numBlocksN * kGroups * rowLen;
+  auto packedIndex = [&](int64_t kk, int64_t nn) {
+    int64_t nb = nn / 16, j = nn % 16, kg = kk / group, g = kk % group;
+    return (nb * kGroups + kg) * rowLen + j * group + g;
+  };
+  PackedWeights result;
+  if (c.kind == GemmKind::F32) {
+    SmallVector<float> source(c.weights.getValues<float>());
+    SmallVector<float> packed(total, 0.0f);
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t nn = 0; nn < n; ++nn)
+        packed[packedIndex(kk, nn)] = source[kOff[kk] + nOff[nn]];
+    auto type = RankedTensorType::get(shape, b.getF32Type());
+    result.packed = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, ArrayRef<float>(packed)));
+    return result;
+  }
+  SmallVector<int8_t> source;
+  source.reserve(weightType.getNumElements());
+  for (const APInt &v : c.weights.getValues<APInt>())
+    source.push_back(static_cast<int8_t>(v.getSExtValue()));
+  SmallVector<int8_t> packed(total, 0);
+  SmallVector<int32_t> compensation(numBlocksN * 16, 0);
+  for (int64_t kk = 0; kk < k; ++kk)
+    for (int64_t nn = 0; nn < n; ++nn) {
+      int8_t w = source[kOff[kk] + nOff[nn]];
+      packed[packedIndex(kk, nn)] = w;
+      compensation[nn] += 128 * static_cast<int32_t>(w);
+    }
+  auto packedType = RankedTensorType::get(shape, b.getI8Type());
+  result.packed = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(packedType, ArrayRef<int8_t>(packed)));
+  auto compType = RankedTensorType::get({numBlocksN * 16}, b.getI32Type());
+  result.compensation = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(compType, ArrayRef<int32_t>(compensation)));
+  return result;
+}
+
+/// Emits the register-tiled loop nest C[M, N] += A[M, K] * Wpacked.
+class KernelEmitter {
+public:
+  KernelEmitter(OpBuilder &b, Location loc, GemmKind kind, Value a,
+                PackedWeights w, int64_t m, int64_t n, int64_t k,
+                int64_t tileM, int64_t tileN)
+      : b(b), loc(loc), kind(kind), a(a), w(w), m(m), n(n), k(k),
+        tileM(tileM), tileN(tileN) {
+    group = kind == GemmKind::Int8 ? 4 : 1;
+    fullGroups = k / group;
+    elementType = kind == GemmKind::Int8 ? Type(b.getI32Type())
+                                         : Type(b.getF32Type());
+    accType = VectorType::get({16}, elementType);
+    numBlocksN = llvm::divideCeil(llvm::divideCeil(n, 16), tileN) * tileN;
+    nInBounds = n % (16 * tileN) == 0;
+  }
+
+  Value emit(Value c) {
+    Value c0 = index(0);
+    Value cEnd = index(numBlocksN);
+    auto outer = scf::ForOp::create(
+        b, loc, c0, cEnd, index(tileN), ValueRange{c},
+        [&](OpBuilder &nb, Location, Value nb0, ValueRange iter) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(nb.getInsertionBlock());
+          int64_t fullM = (m / tileM) * tileM;
+          Value cur = iter[0];
+          if (fullM > 0)
+            cur = emitRows(nb0, 0, fullM, tileM, cur);
+          if (fullM < m)
+            cur = emitRows(nb0, fullM, m, 1, cur);
+          scf::YieldOp::create(b, loc, cur);
+        });
+    return outer.getResult(0);
+  }
+
+  int64_t getNumBlocksN() const { return numBlocksN; }
+
+private:
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, int64_t v) {
+    return v == 0 ? x : arith::AddIOp::create(b, loc, x, index(v)).getResult();
+  }
+  Value mul(Value x, int64_t v) {
+    return v == 1 ? x : arith::MulIOp::create(b, loc, x, index(v)).getResult();
+  }
+
+  /// Rows [lb, ub) in steps of `rows`, all tileN vectors of block nb0.
+  Value emitRows(Value nb0, int64_t lb, int64_t ub, int64_t rows, Value c) {
+    auto loop = scf::ForOp::create(
+        b, loc, index(lb), index(ub), index(rows), ValueRange{c},
+        [&](OpBuilder &nb, Location, Value m0, ValueRange iter) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(nb.getInsertionBlock());
+          Value cur = iter[0];
+          SmallVector<Value> columns;
+          for (int64_t j = 0; j < tileN; ++j)
+            columns.push_back(mul(add(nb0, j), 16));
+          Value zero = arith::ConstantOp::create(
+              b, loc, b.getZeroAttr(elementType));
+          SmallVector<Value> accs;
+          for (int64_t i = 0; i < rows; ++i)
+            for (int64_t j = 0; j < tileN; ++j) {
+              Value acc = vector::TransferReadOp::create(
+                  b, loc, accType, cur, ValueRange{add(m0, i), columns[j]},
+                  zero, ArrayRef<bool>{nInBounds});
+              if (kind == GemmKind::Int8) {
+                Value comp = vector::TransferReadOp::create(
+                    b, loc, accType, w.compensation, ValueRange{columns[j]},
+                    zero, ArrayRef<bool>{true});
+                acc = arith::SubIOp::create(b, loc, acc, comp);
+              }
+              accs.push_back(acc);
+            }
+          if (fullGroups > 0) {
+            auto kLoop = scf::ForOp::create(
+                b, loc, index(0), index(fullGroups), index(1), accs,
+                [&](OpBuilder &kb, Location, Value kg, ValueRange kIter) {
+                  OpBuilder::InsertionGuard guard(b);
+                  b.setInsertionPointToStart(kb.getInsertionBlock());
+                  SmallVector<Value> next =
+                      emitStep(nb0, m0, rows, kg, /*aInBounds=*/true, kIter);
+                  scf::YieldOp::create(b, loc, next);
+                });
+            accs.assign(kLoop.getResults().begin(), kLoop.getResults().end());
+          }
+          if (fullGroups * group < k)
+            accs = emitStep(nb0, m0, rows, index(fullGroups),
+                            /*aInBounds=*/false, accs);
+          for (int64_t i = 0; i < rows; ++i)
+            for (int64_t j = 0; j < tileN; ++j)
+              cur = vector::TransferWriteOp::create(
+                        b, loc, accs[i * tileN + j], cur,
+                        ValueRange{add(m0, i), columns[j]},
+                        ArrayRef<bool>{nInBounds})
+                        .getResult();
+          scf::YieldOp::create(b, loc, cur);
+        });
+    return loop.getResult(0);
+  }
+
+  /// One K step (a group of four i8 or one f32) for every accumulator.
+  SmallVector<Value> emitStep(Value nb0, Value m0, int64_t rows, Value kg,
+                              bool aInBounds, ValueRange accs) {
+    Value kIndex = mul(kg, group);
+    SmallVector<Value> weightVecs, actVecs;
+    Type i8 = b.getI8Type(), i32 = b.getI32Type();
+    for (int64_t j = 0; j < tileN; ++j) {
+      Value zero =
+          arith::ConstantOp::create(b, loc, b.getZeroAttr(
+                                                kind == GemmKind::Int8
+                                                    ? i8
+                                                    : Type(b.getF32Type())));
+      Value row = vector::TransferReadOp::create(
+          b, loc, VectorType::get({16 * group}, getElementTypeOrSelf(
+                                                    w.packed.getType())),
+          w.packed, ValueRange{add(nb0, j), kg, index(0)}, zero,
+          ArrayRef<bool>{true});
+      if (kind == GemmKind::Int8) {
+        row = vector::ShapeCastOp::create(b, loc, VectorType::get({16, 4}, i8),
+                                          row);
+        row = arith::ExtSIOp::create(b, loc, VectorType::get({16, 4}, i32),
+                                     row);
+      }
+      weightVecs.push_back(row);
+    }
+    for (int64_t i = 0; i < rows; ++i) {
+      if (kind == GemmKind::Int8) {
+        Value pad = arith::ConstantIntOp::create(b, loc, i8, 0);
+        Value bytes = vector::TransferReadOp::create(
+            b, loc, VectorType::get({4}, i8), a,
+            ValueRange{add(m0, i), kIndex}, pad, ArrayRef<bool>{aInBounds});
+        // +128 to u8: flipping the sign bit of a two's complement byte.
+        Value bias = arith::ConstantOp::create(
+            b, loc,
+            DenseElementsAttr::get(VectorType::get({4}, i8),
+                                   b.getIntegerAttr(i8, -128)));
+        Value biased = arith::XOrIOp::create(b, loc, bytes, bias);
+        actVecs.push_back(arith::ExtUIOp::create(
+            b, loc, VectorType::get({4}, i32), biased));
+      } else {
+        Value scalar = tensor::ExtractOp::create(
+            b, loc, a, ValueRange{add(m0, i), kIndex});
+        actVecs.push_back(
+            vector::BroadcastOp::create(b, loc, accType, scalar));
+      }
+    }
+    MLIRContext *ctx = b.getContext();
+    AffineExpr dn = getAffineDimExpr(0, ctx), dk = getAffineDimExpr(1, ctx);
+    SmallVector<Value> next;
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < tileN; ++j) {
+        Value acc = accs[i * tileN + j];
+        if (kind == GemmKind::Int8)
+          next.push_back(vector::ContractionOp::create(
+              b, loc, weightVecs[j], actVecs[i], acc,
+              ArrayRef<ArrayRef<AffineExpr>>{{dn, dk}, {dk}, {dn}},
+              ArrayRef<vector::IteratorType>{vector::IteratorType::parallel,
+                                             vector::IteratorType::reduction}));
+        else
+          next.push_back(vector::FMAOp::create(b, loc, actVecs[i],
+                                               weightVecs[j], acc));
+      }
+    return next;
+  }
+
+  OpBuilder &b;
+  Location loc;
+  GemmKind kind;
+  Value a;
+  PackedWeights w;
+  int64_t m, n, k, tileM, tileN;
+  int64_t group, fullGroups, numBlocksN;
+  bool nInBounds;
+  Type elementType;
+  VectorType accType;
+};
+
+/// Collapses `value` (dims ordered as the M dims then the other group) into
+/// a matrix, or returns it when it already is one.
+static Value collapseToMatrix(OpBuilder &b, Location loc, Value value,
+                              unsigned split) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getRank() == 2 && split == 1)
+    return value;
+  ReassociationIndices first, second;
+  for (unsigned i = 0; i < type.getRank(); ++i)
+    (i < split ? first : second).push_back(i);
+  return tensor::CollapseShapeOp::create(
+      b, loc, value, ArrayRef<ReassociationIndices>{first, second});
+}
+
+struct CPUGemmPass : public qopt::impl::CPUGemmBase<CPUGemmPass> {
+  using CPUGemmBase::CPUGemmBase;
+  void runOnOperation() override;
+  LogicalResult rewrite(IRRewriter &rewriter, linalg::GenericOp op,
+                        const Contraction &c);
+};
+
+} // namespace
+
+LogicalResult CPUGemmPass::rewrite(IRRewriter &rewriter, linalg::GenericOp op,
+                                   const Contraction &c) {
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  ArrayRef<int64_t> sizes = c.loopSizes;
+  int64_t m = product(c.mDims, sizes), n = product(c.nDims, sizes),
+          k = product(c.kDims, sizes);
+  int64_t effTileN = std::min<int64_t>(tileN, llvm::divideCeil(n, 16));
+  int64_t effTileM = std::min<int64_t>(tileM, m);
+  Type actElt = c.kind == GemmKind::Int8 ? Type(rewriter.getI8Type())
+                                         : Type(rewriter.getF32Type());
+
+  // A[M, K]: the activation as is when its map is (m..., k...), else an
+  // im2col copy through its map.
+  Value act = op.getDpsInputs()[c.actIndex];
+  AffineMap actMap = op.getIndexingMapsArray()[c.actIndex];
+  SmallVector<unsigned> mk(c.mDims);
+  mk.append(c.kDims.begin(), c.kDims.end());
+  SmallVector<AffineExpr> mkExprs;
+  for (unsigned d : mk)
+    mkExprs.push_back(rewriter.getAffineDimExpr(d));
+  if (actMap.getResults() != ArrayRef<AffineExpr>(mkExprs)) {
+    SmallVector<AffineExpr> replacement(op.getNumLoops(),
+                                        rewriter.getAffineConstantExpr(0));
+    SmallVector<int64_t> shape;
+    for (auto [i, d] : llvm::enumerate(mk)) {
+      replacement[d] = rewriter.getAffineDimExpr(i);
+      shape.push_back(sizes[d]);
+    }
+    AffineMap inMap = actMap.replaceDimsAndSymbols(replacement, {}, mk.size(),
+                                                   0);
+    AffineMap idMap = rewriter.getMultiDimIdentityMap(mk.size());
+    Value empty = tensor::EmptyOp::create(rewriter, loc, shape, actElt);
+    SmallVector<utils::IteratorType> par(mk.size(),
+                                         utils::IteratorType::parallel);
+    act = linalg::GenericOp::create(
+              rewriter, loc, empty.getType(), ValueRange{act},
+              ValueRange{empty}, ArrayRef<AffineMap>{inMap, idMap}, par,
+              [](OpBuilder &nb, Location nl, ValueRange args) {
+                linalg::YieldOp::create(nb, nl, args[0]);
+              })
+              .getResult(0);
+  }
+  Value aMatrix = collapseToMatrix(rewriter, loc, act, c.mDims.size());
+
+  // C[M, N]: the init, permuted to (m..., n...) when the output is not.
+  AffineMap outMap = op.getIndexingMapMatchingResult(op->getResult(0));
+  SmallVector<int64_t> perm;
+  SmallVector<unsigned> mn(c.mDims);
+  mn.append(c.nDims.begin(), c.nDims.end());
+  for (unsigned d : mn)
+    perm.push_back(*outMap.getResultPosition(rewriter.getAffineDimExpr(d)));
+  bool identity = llvm::equal(perm, llvm::seq<int64_t>(0, perm.size()));
+  Value init = op.getDpsInits()[0];
+  Type accElt = getElementTypeOrSelf(init.getType());
+  SmallVector<int64_t> mnShape;
+  for (unsigned d : mn)
+    mnShape.push_back(sizes[d]);
+  if (!identity) {
+    Value empty = tensor::EmptyOp::create(rewriter, loc, mnShape, accElt);
+    init = linalg::TransposeOp::create(rewriter, loc, init, empty, perm)
+               .getResult()[0];
+  }
+  Value cMatrix = collapseToMatrix(rewriter, loc, init, c.mDims.size());
+
+  KernelEmitter emitter(rewriter, loc, c.kind, aMatrix, PackedWeights(), m, n,
+                        k, effTileM, effTileN);
+  PackedWeights packed =
+      packWeights(rewriter, loc, c, op.getIndexingMapsArray()[c.weightIndex],
+                  emitter.getNumBlocksN(), c.kind == GemmKind::Int8 ? 4 : 1);
+  KernelEmitter kernel(rewriter, loc, c.kind, aMatrix, packed, m, n, k,
+                       effTileM, effTileN);
+  Value result = kernel.emit(cMatrix);
+
+  // Back to the output's shape and order.
+  if (cast<RankedTensorType>(result.getType()).getShape() !=
+      ArrayRef<int64_t>(mnShape)) {
+    ReassociationIndices first, second;
+    for (unsigned i = 0; i < mn.size(); ++i)
+      (i < c.mDims.size() ? first : second).push_back(i);
+    result = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get(mnShape, accElt), result,
+        ArrayRef<ReassociationIndices>{first, second});
+  }
+  if (!identity) {
+    auto outType = cast<RankedTensorType>(op->getResult(0).getType());
+    Value empty = tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
+                                          accElt);
+    result = linalg::TransposeOp::create(rewriter, loc, result, empty,
+                                         invertPermutationVector(perm))
+                 .getResult()[0];
+  }
+  rewriter.replaceOp(op, result);
+  return success();
+}
+
+void CPUGemmPass::runOnOperation() {
+  func::FuncOp func = getOperation();
+  IRRewriter rewriter(func.getContext());
+  if (tileM == 0 || tileN == 0) {
+    func.emitError() << "qopt-cpu-gemm: tile-m and tile-n must be positive";
+    return signalPassFailure();
+  }
+  // Named contractions and convolutions take the same path as generics.
+  SmallVector<linalg::LinalgOp> named;
+  func.walk([&](linalg::LinalgOp op) {
+    if (!isa<linalg::GenericOp>(op) &&
+        (isa<linalg::ContractionOpInterface>(op.getOperation()) ||
+         isa<linalg::ConvolutionOpInterface>(op.getOperation())))
+      named.push_back(op);
+  });
+  for (linalg::LinalgOp op : named) {
+    rewriter.setInsertionPoint(op);
+    (void)linalg::generalizeNamedOp(rewriter, op);
+  }
+  SmallVector<std::pair<linalg::GenericOp, Contraction>, 4> matches;
+  func.walk([&](linalg::GenericOp op) {
+    if (std::optional<Contraction> c = matchContraction(op))
+      matches.emplace_back(op, *c);
+  });
+  for (auto &[op, c] : matches) {
+    (c.kind == GemmKind::Int8 ? numInt8 : numF32)++;
+    (void)rewrite(rewriter, op, c);
+  }
+}

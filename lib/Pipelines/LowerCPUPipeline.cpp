@@ -1,0 +1,85 @@
+//===- LowerCPUPipeline.cpp - qopt-lower-cpu ------------------------------===//
+//
+// Strings qopt's CPU passes together with upstream's bufferization and LLVM
+// lowering: target attributes, GEMM micro-kernels on tensors, elementwise
+// fusion, one-shot bufferization with buffer deallocation, loops for the
+// rest, VNNI selection, then the LLVM conversions and the final check that
+// nothing else is left.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Pipelines/LowerCPUPipeline.h"
+#include "qopt/Conversion/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void qopt::buildLowerCPUPipeline(OpPassManager &pm,
+                                 const LowerCPUOptions &options) {
+  CPUSetTargetOptions targetOptions;
+  targetOptions.target = options.target;
+  targetOptions.cpu = options.cpu;
+  targetOptions.features = options.features;
+  pm.addPass(createCPUSetTarget(targetOptions));
+
+  // Tensor level: everything as linalg, contractions as GEMM kernels.
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
+  if (options.gemm) {
+    CPUGemmOptions gemmOptions;
+    gemmOptions.tileM = options.tileM;
+    gemmOptions.tileN = options.tileN;
+    pm.addNestedPass<func::FuncOp>(createCPUGemm(gemmOptions));
+  }
+  pm.addNestedPass<func::FuncOp>(createLinalgGeneralizeNamedOpsPass());
+  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCanonicalizerPass());
+
+  // Buffers.
+  bufferization::OneShotBufferizePassOptions bufferizeOptions;
+  bufferizeOptions.bufferizeFunctionBoundaries = true;
+  bufferizeOptions.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+  bufferization::buildBufferDeallocationPipeline(pm);
+
+  // Loops for what is not a GEMM kernel; VNNI selection once the
+  // intrinsic's unknown memory effects no longer matter.
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createX86Vnni());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createLoopInvariantCodeMotionPass());
+
+  // LLVM.
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCPUCheckLowered());
+}
+
+void qopt::registerLowerCPUPipeline() {
+  PassPipelineRegistration<LowerCPUOptions>(
+      "qopt-lower-cpu",
+      "Lower integer and float linalg on tensors to the LLVM dialect for a "
+      "CPU (x86_64 with AVX-512/VNNI kernels, or aarch64)",
+      buildLowerCPUPipeline);
+}

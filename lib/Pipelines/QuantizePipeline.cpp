@@ -1,0 +1,50 @@
+//===- QuantizePipeline.cpp - the qopt-quantize pipeline --------*- C++ -*-===//
+//
+// Builds qopt-quantize from the passes it runs, forwarding their options.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Pipelines/QuantizePipeline.h"
+#include "qopt/Transforms/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+void mlir::qopt::buildQuantizePipeline(OpPassManager &pm,
+                                       const QuantizeOptions &options) {
+  if (!options.calibration.empty()) {
+    ImportCalibrationOptions import;
+    import.file = options.calibration;
+    import.format = options.format;
+    import.match = options.match;
+    import.strict = options.strict;
+    pm.addPass(createImportCalibration(import));
+  }
+  LegalizeOptions legalize;
+  legalize.activations = options.activations;
+  legalize.activationType = options.activationType;
+  legalize.weights = options.weights;
+  legalize.weightBits = options.weightBits;
+  legalize.groupSize = options.groupSize;
+  legalize.calibrator = options.calibrator;
+  legalize.percentile = options.percentile;
+  legalize.allowMissingStats = options.allowMissingStats;
+  pm.addPass(createLegalize(legalize));
+  pm.addPass(createQuantizeKernels());
+  FoldRequantOptions fold;
+  fold.foldInexactChains = options.foldInexactChains;
+  pm.addPass(createFoldRequant(fold));
+  LowerQuantOptions lower;
+  lower.requantMode = options.requantMode;
+  pm.addPass(createLowerQuant(lower));
+}
+
+void mlir::qopt::registerQuantizePipeline() {
+  PassPipelineRegistration<QuantizeOptions>(
+      "qopt-quantize",
+      "Quantize a float model: import calibration, legalize, integer "
+      "kernels, fold requantization, lower quantized ops",
+      buildQuantizePipeline);
+}

@@ -1,0 +1,429 @@
+//===- FoldBatchNorm.cpp - fold per-channel affine ops into weights -*- C++ -*-===//
+//
+// qopt-fold-batchnorm: an inference BatchNormalization, and a Mul, Div, Add or
+// Sub by per-channel constants, after a convolution or a matmul is an affine
+// map y = a[c] * x + b[c] per output channel. Quantization must see the
+// weights that actually multiply the activations, so this pass scales the
+// weights by a[c], folds b[c] (and the bias the importer adds after the
+// convolution) into one bias add, and gives that add the name (location) of
+// the last folded op, so the tensor keeps its ONNX name for calibration.
+//
+// The per-channel affine ops are recognised by evaluating their
+// linalg.generic bodies symbolically (every operand but the convolution's
+// result must be a constant broadcast along the channel dimension), which
+// covers the importer's BatchNormalization form
+// `(x - mean) / sqrt(var + eps) * scale + B` and its elementwise ops.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+
+#include <cmath>
+#include <optional>
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_FOLDBATCHNORM
+#include "qopt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+/// The values of an f32 constant tensor, looking through the reshapes the
+/// importer puts on parameters (tensor.expand_shape / collapse_shape keep the
+/// row-major order).
+static std::optional<SmallVector<double>> getConstant(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto e = dyn_cast<tensor::ExpandShapeOp>(def))
+      v = e.getSrc();
+    else if (auto c = dyn_cast<tensor::CollapseShapeOp>(def))
+      v = c.getSrc();
+    else
+      break;
+  }
+  auto cst = v.getDefiningOp<arith::ConstantOp>();
+  if (!cst)
+    return std::nullopt;
+  SmallVector<double> out;
+  if (auto dense = dyn_cast<DenseFPElementsAttr>(cst.getValue())) {
+    if (!dense.getElementType().isF32())
+      return std::nullopt;
+    for (float f : dense.getValues<float>())
+      out.push_back(f);
+    return out;
+  }
+  if (auto res = dyn_cast<DenseF32ResourceElementsAttr>(cst.getValue())) {
+    std::optional<ArrayRef<float>> data = res.tryGetAsArrayRef();
+    if (!data)
+      return std::nullopt;
+    out.assign(data->begin(), data->end());
+    return out;
+  }
+  return std::nullopt;
+}
+
+/// y = scale[c] * x + shift[c] for every channel c.
+struct ChannelAffine {
+  SmallVector<double> scale, shift;
+};
+
+/// A value of the generic's body: either independent of x (per channel
+/// numbers in `shift`) or affine in x.
+struct Sym {
+  bool dependsOnX = false;
+  SmallVector<double> scale, shift;
+};
+
+/// Matches an all-parallel generic computing, from `x` (one of its inputs,
+/// read and written with identity maps), an affine function per channel
+/// `dim` whose other operands are constants broadcast along `dim` only.
+static std::optional<ChannelAffine>
+matchChannelAffine(linalg::GenericOp g, Value x, unsigned dim, int64_t c) {
+  if (g.getNumDpsInits() != 1 || g.getNumResults() != 1 ||
+      g.getNumReductionLoops() != 0)
+    return std::nullopt;
+  auto outType = dyn_cast<RankedTensorType>(g.getResult(0).getType());
+  if (!outType || outType != x.getType() || !outType.getElementType().isF32())
+    return std::nullopt;
+  Block &body = g.getRegion().front();
+  DenseMap<Value, Sym> syms;
+  bool sawX = false;
+  for (OpOperand *in : g.getDpsInputOperands()) {
+    AffineMap map = g.getMatchingIndexingMap(in);
+    BlockArgument arg = body.getArgument(in->getOperandNumber());
+    Sym s;
+    if (in->get() == x && !sawX) {
+      if (!map.isIdentity())
+        return std::nullopt;
+      sawX = true;
+      s.dependsOnX = true;
+      s.scale.assign(c, 1.0);
+      s.shift.assign(c, 0.0);
+      syms[arg] = s;
+      continue;
+    }
+    // A constant read at (channel) or broadcast: each map result is dim
+    // `dim`, the constant 0, or any dim over a size-1 constant dimension
+    // (always index 0, as the importer's broadcasting maps write it).
+    std::optional<SmallVector<double>> vals = getConstant(in->get());
+    auto type = dyn_cast<RankedTensorType>(in->get().getType());
+    if (!vals || !type)
+      return std::nullopt;
+    int64_t channelPos = -1;
+    for (auto [i, e] : llvm::enumerate(map.getResults())) {
+      if (auto d = dyn_cast<AffineDimExpr>(e)) {
+        if (d.getPosition() != dim && type.getDimSize(i) == 1)
+          continue;
+        if (d.getPosition() != dim || channelPos >= 0)
+          return std::nullopt;
+        channelPos = i;
+      } else if (auto k = dyn_cast<AffineConstantExpr>(e)) {
+        if (k.getValue() != 0)
+          return std::nullopt;
+      } else {
+        return std::nullopt;
+      }
+    }
+    if (channelPos >= 0 && type.getDimSize(channelPos) != c)
+      return std::nullopt;
+    // Row-major stride of the channel position; every other index is 0.
+    int64_t stride = 1;
+    for (int64_t i = type.getRank() - 1; i > channelPos && channelPos >= 0; --i)
+      stride *= type.getDimSize(i);
+    s.shift.resize(c);
+    for (int64_t ch = 0; ch < c; ++ch)
+      s.shift[ch] = (*vals)[channelPos >= 0 ? ch * stride : 0];
+    syms[arg] = s;
+  }
+  if (!sawX)
+    return std::nullopt;
+  // The output block argument must be unused (pure elementwise).
+  if (!body.getArgument(g.getNumDpsInputs()).use_empty())
+    return std::nullopt;
+
+  auto get = [&](Value v) -> const Sym * {
+    auto it = syms.find(v);
+    return it == syms.end() ? nullptr : &it->second;
+  };
+  for (Operation &op : body.without_terminator()) {
+    Sym r;
+    r.shift.assign(c, 0.0);
+    FloatAttr f;
+    if (matchPattern(&op, m_Constant(&f))) {
+      r.shift.assign(c, f.getValueAsDouble());
+      syms[op.getResult(0)] = r;
+      continue;
+    }
+    if (op.getNumResults() != 1)
+      return std::nullopt;
+    SmallVector<const Sym *> a;
+    for (Value v : op.getOperands()) {
+      const Sym *s = get(v);
+      if (!s)
+        return std::nullopt;
+      a.push_back(s);
+    }
+    auto dep = [&](unsigned i) { return a[i]->dependsOnX; };
+    if (isa<arith::AddFOp, arith::SubFOp>(op)) {
+      double sign = isa<arith::SubFOp>(op) ? -1.0 : 1.0;
+      r.dependsOnX = dep(0) || dep(1);
+      if (r.dependsOnX)
+        r.scale.assign(c, 0.0);
+      for (int64_t ch = 0; ch < c; ++ch) {
+        r.shift[ch] = a[0]->shift[ch] + sign * a[1]->shift[ch];
+        if (r.dependsOnX)
+          r.scale[ch] = (dep(0) ? a[0]->scale[ch] : 0.0) +
+                        sign * (dep(1) ? a[1]->scale[ch] : 0.0);
+      }
+    } else if (isa<arith::MulFOp>(op)) {
+      if (dep(0) && dep(1))
+        return std::nullopt;
+      const Sym *v = dep(1) ? a[1] : a[0], *k = dep(1) ? a[0] : a[1];
+      r.dependsOnX = v->dependsOnX;
+      if (r.dependsOnX)
+        r.scale.assign(c, 0.0);
+      for (int64_t ch = 0; ch < c; ++ch) {
+        r.shift[ch] = v->shift[ch] * k->shift[ch];
+        if (r.dependsOnX)
+          r.scale[ch] = v->scale[ch] * k->shift[ch];
+      }
+    } else if (isa<arith::DivFOp>(op)) {
+      if (dep(1))
+        return std::nullopt;
+      r.dependsOnX = dep(0);
+      if (r.dependsOnX)
+        r.scale.assign(c, 0.0);
+      for (int64_t ch = 0; ch < c; ++ch) {
+        r.shift[ch] = a[0]->shift[ch] / a[1]->shift[ch];
+        if (r.dependsOnX)
+          r.scale[ch] = a[0]->scale[ch] / a[1]->shift[ch];
+      }
+    } else if (isa<arith::NegFOp>(op)) {
+      r = *a[0];
+      for (int64_t ch = 0; ch < c; ++ch) {
+        r.shift[ch] = -r.shift[ch];
+        if (r.dependsOnX)
+          r.scale[ch] = -r.scale[ch];
+      }
+    } else if (isa<math::SqrtOp>(op) && !dep(0)) {
+      for (int64_t ch = 0; ch < c; ++ch)
+        r.shift[ch] = std::sqrt(a[0]->shift[ch]);
+    } else {
+      return std::nullopt;
+    }
+    syms[op.getResult(0)] = r;
+  }
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  const Sym *y = get(yield.getOperand(0));
+  if (!y || !y->dependsOnX)
+    return std::nullopt;
+  for (int64_t ch = 0; ch < c; ++ch)
+    if (!std::isfinite(y->scale[ch]) || !std::isfinite(y->shift[ch]))
+      return std::nullopt;
+  return ChannelAffine{y->scale, y->shift};
+}
+
+/// A contraction whose output channel is one dimension of a constant weight:
+/// linalg.conv_2d_nchw_fchw (channel 1 of the output, 0 of the filter) and
+/// linalg.matmul (channel 1 of the output, 1 of B). Its init must be a zero
+/// fill, so scaling the output scales only the products.
+struct Contraction {
+  linalg::LinalgOp op;
+  unsigned outDim, weightDim;
+  OpOperand *weight;
+  SmallVector<double> values;
+};
+
+static std::optional<Contraction> matchContraction(Value v) {
+  Operation *def = v.getDefiningOp();
+  if (!def || !v.hasOneUse())
+    return std::nullopt;
+  Contraction k;
+  if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(def)) {
+    k = {conv, 1, 0, conv.getDpsInputOperand(1), {}};
+  } else if (auto mm = dyn_cast<linalg::MatmulOp>(def)) {
+    // Only the default (untransposed, unbroadcast) matmul maps.
+    if (!mm.hasUserDefinedMaps())
+      k = {mm, 1, 1, mm.getDpsInputOperand(1), {}};
+    else
+      return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  auto fill = k.op.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>();
+  FloatAttr zero;
+  if (!fill || !matchPattern(fill.value(), m_Constant(&zero)) ||
+      !zero.getValue().isZero())
+    return std::nullopt;
+  std::optional<SmallVector<double>> w = getConstant(k.weight->get());
+  if (!w)
+    return std::nullopt;
+  k.values = std::move(*w);
+  return k;
+}
+
+struct FoldBatchNormPass
+    : public qopt::impl::FoldBatchNormBase<FoldBatchNormPass> {
+  using FoldBatchNormBase::FoldBatchNormBase;
+  void runOnOperation() override;
+
+private:
+  /// Folds the chain of per-channel affine generics ending at `last` into
+  /// the contraction feeding it. Returns true when it rewrote the IR.
+  bool foldChain(linalg::GenericOp last, DenseSet<Operation *> &erased);
+};
+} // namespace
+
+/// Erases `op` when nothing uses it, then the producers of its operands that
+/// this leaves unused (constants, reshapes, empties of a folded chain).
+static void eraseDeadTree(Operation *op) {
+  if (!op || !op->use_empty() ||
+      !isa<arith::ConstantOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp,
+           tensor::EmptyOp, linalg::FillOp>(op))
+    return;
+  SmallVector<Operation *> producers;
+  for (Value v : op->getOperands())
+    producers.push_back(v.getDefiningOp());
+  op->erase();
+  for (Operation *p : producers)
+    eraseDeadTree(p);
+}
+
+bool FoldBatchNormPass::foldChain(linalg::GenericOp last,
+                                  DenseSet<Operation *> &erased) {
+  // Walk up from `last` through single-use affine generics to a contraction,
+  // composing the maps: (a2, b2) after (a1, b1) is (a2 a1, a2 b1 + b2).
+  SmallVector<linalg::GenericOp> chain;
+  SmallVector<ChannelAffine> maps;
+  std::optional<Contraction> k;
+  linalg::GenericOp g = last;
+  while (true) {
+    std::optional<ChannelAffine> m;
+    Value x;
+    for (OpOperand *in : g.getDpsInputOperands()) {
+      Value cand = in->get();
+      auto t = dyn_cast<RankedTensorType>(cand.getType());
+      if (!t || t != g.getResult(0).getType() || !cand.hasOneUse())
+        continue;
+      // The channel is dimension 1 for NCHW convolutions and 2-d matmuls.
+      if (t.getRank() < 2)
+        continue;
+      m = matchChannelAffine(g, cand, 1, t.getDimSize(1));
+      if (m) {
+        x = cand;
+        break;
+      }
+    }
+    if (!m)
+      return false;
+    chain.push_back(g);
+    maps.push_back(*m);
+    if ((k = matchContraction(x)))
+      break;
+    auto prev = x.getDefiningOp<linalg::GenericOp>();
+    if (!prev)
+      return false;
+    g = prev;
+  }
+  // A lone bias add (scale 1 everywhere) is the importer's own form.
+  int64_t c = maps.front().scale.size();
+  ChannelAffine total{SmallVector<double>(c, 1.0), SmallVector<double>(c, 0.0)};
+  for (const ChannelAffine &m : llvm::reverse(maps))
+    for (int64_t ch = 0; ch < c; ++ch) {
+      total.shift[ch] = m.scale[ch] * total.shift[ch] + m.shift[ch];
+      total.scale[ch] *= m.scale[ch];
+    }
+  if (chain.size() == 1 &&
+      llvm::all_of(total.scale, [](double s) { return s == 1.0; }))
+    return false;
+
+  // The scaled weight, a new constant (the old one may have other users).
+  auto wType = cast<RankedTensorType>(k->weight->get().getType());
+  if (wType.getDimSize(k->weightDim) != c)
+    return false;
+  int64_t inner = 1;
+  for (int64_t i = k->weightDim + 1; i < wType.getRank(); ++i)
+    inner *= wType.getDimSize(i);
+  SmallVector<float> scaled(k->values.size());
+  for (size_t i = 0; i < scaled.size(); ++i)
+    scaled[i] = (float)(k->values[i] * total.scale[(i / inner) % c]);
+  // The contraction's result is no longer the ONNX tensor it was named
+  // after: keep the name only as a helper location, fused<"name">[...].
+  if (auto name = dyn_cast<NameLoc>(k->op.getLoc()))
+    k->op->setLoc(FusedLoc::get(k->op->getContext(), {name.getChildLoc()},
+                                name.getName()));
+  OpBuilder b(k->op);
+  Location wLoc = k->weight->get().getLoc();
+  Value newW = arith::ConstantOp::create(
+      b, wLoc, DenseElementsAttr::get(wType, ArrayRef<float>(scaled)));
+  Operation *oldW = k->weight->get().getDefiningOp();
+  k->weight->set(newW);
+  eraseDeadTree(oldW);
+
+  // One bias add with the folded shift, named as the last folded op.
+  Value out = k->op->getResult(0);
+  auto outType = cast<RankedTensorType>(out.getType());
+  b.setInsertionPoint(last);
+  Location loc = last.getLoc();
+  Value result = out;
+  if (llvm::any_of(total.shift, [](double s) { return s != 0.0; })) {
+    SmallVector<float> shift(total.shift.begin(), total.shift.end());
+    auto biasType = RankedTensorType::get({c}, b.getF32Type());
+    Value bias = arith::ConstantOp::create(
+        b, k->op.getLoc(),
+        DenseElementsAttr::get(biasType, ArrayRef<float>(shift)));
+    int64_t rank = outType.getRank();
+    MLIRContext *ctx = b.getContext();
+    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    AffineMap ch = AffineMap::get(rank, 0, getAffineDimExpr(1, ctx));
+    Value init = tensor::EmptyOp::create(b, loc, outType.getShape(),
+                                         outType.getElementType());
+    result = linalg::GenericOp::create(
+                 b, loc, TypeRange{outType}, ValueRange{out, bias},
+                 ValueRange{init}, SmallVector<AffineMap>{id, ch, id},
+                 SmallVector<utils::IteratorType>(
+                     rank, utils::IteratorType::parallel),
+                 [](OpBuilder &nb, Location l, ValueRange a) {
+                   Value s = arith::AddFOp::create(nb, l, a[0], a[1]);
+                   linalg::YieldOp::create(nb, l, s);
+                 })
+                 .getResult(0);
+  } else {
+    k->op->setLoc(loc);
+  }
+  last.getResult(0).replaceAllUsesWith(result);
+  // Erase the chain from its end; each link's only user was the next one.
+  for (linalg::GenericOp op : chain) {
+    SmallVector<Operation *> producers;
+    for (Value v : op->getOperands())
+      producers.push_back(v.getDefiningOp());
+    erased.insert(op);
+    op.erase();
+    for (Operation *p : producers)
+      eraseDeadTree(p);
+  }
+  ++numFolded;
+  numOpsRemoved += chain.size();
+  return true;
+}
+
+void FoldBatchNormPass::runOnOperation() {
+  SmallVector<linalg::GenericOp> candidates;
+  getOperation()->walk([&](linalg::GenericOp g) { candidates.push_back(g); });
+  // Fold from the last op of each chain (the walk is in program order): the
+  // earlier links of a folded chain are erased and skipped.
+  DenseSet<Operation *> erased;
+  for (linalg::GenericOp g : llvm::reverse(candidates))
+    if (!erased.contains(g))
+      foldChain(g, erased);
+}
