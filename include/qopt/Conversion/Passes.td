@@ -37,6 +37,7 @@ def CPUSetTarget : Pass<"qopt-cpu-set-target", "::mlir::ModuleOp"> {
     }
     ```
   }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
   let options = [
     Option<"target", "target", "std::string", "\"x86_64\"",
            "Architecture: x86_64 or aarch64 (or a full target triple)">,

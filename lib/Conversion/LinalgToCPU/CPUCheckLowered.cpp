@@ -29,7 +29,7 @@ struct CPUCheckLoweredPass
 void CPUCheckLoweredPass::runOnOperation() {
   ModuleOp module = getOperation();
   bool failedAny = false;
-  module.walk([&](Operation *op) {
+  module->walk<WalkOrder::PreOrder>([&](Operation *op) {
     if (op == module.getOperation() ||
         isa_and_nonnull<LLVM::LLVMDialect>(op->getDialect()))
       return WalkResult::advance();

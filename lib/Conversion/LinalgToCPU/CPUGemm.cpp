@@ -251,7 +251,7 @@ public:
   KernelEmitter(OpBuilder &b, Location loc, GemmKind kind, Value a,
                 PackedWeights w, int64_t m, int64_t n, int64_t k,
                 int64_t tileM, int64_t tileN)
-      : b(b), loc(loc), kind(kind), a(a), w(w), m(m), n(n), k(k),
+      : b(b), loc(loc), kind(kind), a(a), w(w), m(m), k(k),
         tileM(tileM), tileN(tileN) {
     group = kind == GemmKind::Int8 ? 4 : 1;
     fullGroups = k / group;
@@ -416,7 +416,7 @@ private:
   GemmKind kind;
   Value a;
   PackedWeights w;
-  int64_t m, n, k, tileM, tileN;
+  int64_t m, k, tileM, tileN;
   int64_t group, fullGroups, numBlocksN;
   bool nInBounds;
   Type elementType;

@@ -97,7 +97,7 @@ FailureOr<CPUTarget> mlir::qopt::resolveCPUTarget(StringRef target,
   result.features = llvm::join(featureList, ",");
 
   std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
-      llvmTarget->createMCSubtargetInfo(triple, result.cpu, ""));
+      llvmTarget->createMCSubtargetInfo(triple, "", ""));
   if (!subtarget || !subtarget->isCPUStringValid(result.cpu)) {
     errorMessage = "cpu '" + result.cpu + "' is not a CPU LLVM knows for " +
                    result.triple + " (see llc-22 -mtriple=" + result.triple +
