@@ -120,6 +120,11 @@ def main():
     print(f"bit-identical logits: {(diff == 0).mean() * 100:.1f}%")
     print(f"predicted class agrees with numpy: {same_class.sum()}/{len(test_x)}")
     print(f"top-1 of the MLIR model on these images: {correct}/{len(test_x)}")
+    noise = got.astype(np.float64) - expected.astype(np.float64)
+    signal = float((expected.astype(np.float64) ** 2).sum())
+    if (noise ** 2).sum() > 0:
+        sqnr = 10 * np.log10(signal / float((noise ** 2).sum()))
+        print(f"logit SQNR against the numpy float model: {sqnr:.1f} dB")
     if os.path.abspath(args.model) != os.path.join(HERE, "digits.mlir"):
         return  # another model (quantized): a report, not a check
     if diff.max() > args.tol or not same_class.all():
