@@ -185,3 +185,8 @@ int64_t mlir::qopt::quantizeF32(float real, float scale, int64_t zeroPoint,
   float r = static_cast<float>(roundHalfToEven(static_cast<double>(v)));
   return std::min(std::max(static_cast<int64_t>(r) + zeroPoint, qmin), qmax);
 }
+
+double mlir::qopt::accumulatorScale(double lhsScale, double rhsScale) {
+  return static_cast<float>(static_cast<float>(lhsScale) *
+                            static_cast<float>(rhsScale));
+}

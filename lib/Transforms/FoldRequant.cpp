@@ -9,6 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "QuantizeKernels.h"
+
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Transforms/Passes.h"
 
@@ -34,7 +36,7 @@ namespace {
 /// Counts shared by the patterns; mirrored into the pass statistics.
 struct FoldCounts {
   std::atomic<int64_t> created{0}, removed{0}, merged{0}, inexact{0},
-      moved{0}, zeroPoints{0}, biases{0};
+      moved{0}, zeroPoints{0}, biases{0}, clamps{0};
 };
 
 static bool isUniformPerTensorOrAxis(Type type) {
@@ -67,6 +69,34 @@ struct DequantQuantToRequantize : OpRewritePattern<quant::QuantizeCastOp> {
       return failure();
     rewriter.replaceOpWithNewOp<RequantizeOp>(op, op.getType(), source);
     ++counts.created;
+    return success();
+  }
+  FoldCounts &counts;
+};
+
+/// A ReLU, ReLU6 or clamp between a dequantize and a quantize is saturation
+/// of the requantize (quantization is monotonic and maps 0.0 to the zero
+/// point), so it becomes the requantize's output range:
+///   %d = quant.dcast %x : A; %r = relu(%d); %q = quant.qcast %r : B
+///   -> %q = qopt.requantize %x : A to B        (B's range already implies it)
+///   or qopt.requantize %x : A to B<lo:hi>, then quant.scast back to B
+struct ClampToRequantizeRange : OpRewritePattern<quant::QuantizeCastOp> {
+  ClampToRequantizeRange(MLIRContext *ctx, FoldCounts &counts)
+      : OpRewritePattern(ctx), counts(counts) {}
+  LogicalResult matchAndRewrite(quant::QuantizeCastOp op,
+                                PatternRewriter &rewriter) const override {
+    FailureOr<kernels::OutputPlan> plan = kernels::planOutput(op);
+    if (failed(plan) || !plan->hasClamp)
+      return failure();
+    auto dcast = plan->core.getDefiningOp<quant::DequantizeCastOp>();
+    if (!dcast || !isUniformPerTensorOrAxis(dcast.getInput().getType()) ||
+        cast<ShapedType>(dcast.getInput().getType()).getShape() !=
+            plan->outputType.getShape())
+      return failure();
+    Value result =
+        kernels::buildOutput(rewriter, op.getLoc(), dcast.getInput(), *plan);
+    rewriter.replaceOp(op, result);
+    ++counts.clamps;
     return success();
   }
   FoldCounts &counts;
@@ -527,7 +557,7 @@ public:
     RewritePatternSet patterns(ctx);
     patterns.add<DequantQuantToRequantize, RequantizeIdentity,
                  MoveRequantizePastScaleKeeping, FoldActivationZeroPoint,
-                 FoldBiasIntoAccumulator>(
+                 FoldBiasIntoAccumulator, ClampToRequantizeRange>(
         ctx, counts);
     patterns.add<RequantizeChain>(ctx, counts, foldInexactChains);
     // No folders: upstream's quant.dcast folder erases dcast(qcast(x)) pairs,
@@ -544,6 +574,7 @@ public:
     numMoved = counts.moved;
     numZeroPointFolds = counts.zeroPoints;
     numBiasFolds = counts.biases;
+    numClamps = counts.clamps;
     if (report)
       emitRemark(getOperation().getLoc())
           << "qopt-fold-requant: " << counts.created.load()
@@ -552,7 +583,7 @@ public:
           << counts.inexact.load() << " inexact chains merged, "
           << counts.moved.load() << " moved, " << counts.zeroPoints.load()
           << " zero points folded, " << counts.biases.load()
-          << " biases folded";
+          << " biases folded, " << counts.clamps.load() << " clamps fused";
   }
 };
 } // namespace

@@ -707,8 +707,7 @@ void LegalizePass::quantizeBias(Operation *contraction, int64_t resultChannel,
   SmallVector<int64_t> zeroPoints(channels, 0);
   SmallVector<APInt> values;
   for (int64_t c = 0; c < channels; ++c) {
-    float scale = static_cast<float>(actType.getScale()) *
-                  static_cast<float>(weightScales[c]);
+    double scale = accumulatorScale(actType.getScale(), weightScales[c]);
     scales.push_back(scale);
     double q = roundHalfToEven(static_cast<double>(data[c]) / scale);
     q = std::min<double>(std::max<double>(q, INT32_MIN), INT32_MAX);

@@ -9,6 +9,8 @@
 
 #include "QuantizeKernels.h"
 
+#include "qopt/Quant/QuantParams.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -105,7 +107,7 @@ Value kernels::getStorage(OpBuilder &builder, Location loc, Value quantized) {
 }
 
 double kernels::productScale(double lhs, double rhs) {
-  return static_cast<float>(static_cast<float>(lhs) * static_cast<float>(rhs));
+  return accumulatorScale(lhs, rhs);
 }
 
 quant::QuantizedType kernels::getI32Type(Type expressed,

@@ -125,7 +125,7 @@ func.func @zero_point_fold(%a: tensor<1x2xi8>) -> tensor<1x2xi32> {
 // report=true summarises what the pass did in a remark (Debian's MLIR
 // compiles pass statistics out).
 // RUN: qopt %s -split-input-file --qopt-fold-requant="report=true" 2>&1 >/dev/null | FileCheck %s --check-prefix=REPORT
-// REPORT: remark: qopt-fold-requant: 1 requantizes created, 0 removed, 0 exact chains merged, 0 inexact chains merged, 0 moved, 0 zero points folded, 0 biases folded
+// REPORT: remark: qopt-fold-requant: 1 requantizes created, 0 removed, 0 exact chains merged, 0 inexact chains merged, 0 moved, 0 zero points folded, 0 biases folded, 0 clamps fused
 func.func @report(%x: tensor<4x!quant.uniform<i8:f32, 0.1:-3>>) -> tensor<4x!quant.uniform<i8:f32, 0.2:5>> {
   %d = quant.dcast %x : tensor<4x!quant.uniform<i8:f32, 0.1:-3>> to tensor<4xf32>
   %q = quant.qcast %d : tensor<4xf32> to tensor<4x!quant.uniform<i8:f32, 0.2:5>>
@@ -172,4 +172,49 @@ func.func @bias_fold(%a: tensor<1x2xi8>) -> tensor<1x2xi32> {
     linalg.yield %s : i32
   } -> tensor<1x2xi32>
   return %o : tensor<1x2xi32>
+}
+
+// -----
+
+// ReLU after a requantize: the output type's range [0, 6] already starts at
+// its zero point (-128), so saturation is the ReLU and the op disappears.
+// CHECK-LABEL: func @relu_after_requantize
+// CHECK: %[[R:.*]] = qopt.requantize %arg0 : tensor<4x!quant.uniform<i8:f32, 1.000000e-01:-3>> to tensor<4x!quant.uniform<i8:f32, 0.023529412224888802:-128>>
+// CHECK-NEXT: return %[[R]]
+func.func @relu_after_requantize(%x: tensor<4x!quant.uniform<i8:f32, 0.1:-3>>) -> tensor<4x!quant.uniform<i8:f32, 0.023529412224888802:-128>> {
+  %zero = arith.constant 0.0 : f32
+  %d = quant.dcast %x : tensor<4x!quant.uniform<i8:f32, 0.1:-3>> to tensor<4xf32>
+  %e = tensor.empty() : tensor<4xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%d : tensor<4xf32>) outs(%e : tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.maximumf %a, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<4xf32>
+  %q = quant.qcast %r : tensor<4xf32> to tensor<4x!quant.uniform<i8:f32, 0.023529412224888802:-128>>
+  return %q : tensor<4x!quant.uniform<i8:f32, 0.023529412224888802:-128>>
+}
+
+// -----
+
+// ReLU6 into a type whose range is [-1, 8): 6.0 quantizes to 6 / (9/255) - 100
+// = 70, and 0.0 to the zero point -100, so the requantize's output range
+// narrows to [-100, 70] and a storage cast returns to the full type.
+// CHECK-LABEL: func @relu6_narrows
+// CHECK: %[[R:.*]] = qopt.requantize %arg0 : {{.*}} to tensor<4x!quant.uniform<i8<-100:70>:f32, 0.035294117647058823:-100>>
+// CHECK: %[[I:.*]] = quant.scast %[[R]] : {{.*}} to tensor<4xi8>
+// CHECK: %[[Q:.*]] = quant.scast %[[I]] : tensor<4xi8> to tensor<4x!quant.uniform<i8:f32, 0.035294117647058823:-100>>
+// CHECK-NEXT: return %[[Q]]
+func.func @relu6_narrows(%x: tensor<4x!quant.uniform<i8:f32, 0.1:-3>>) -> tensor<4x!quant.uniform<i8:f32, 0.035294117647058823:-100>> {
+  %zero = arith.constant 0.0 : f32
+  %six = arith.constant 6.0 : f32
+  %d = quant.dcast %x : tensor<4x!quant.uniform<i8:f32, 0.1:-3>> to tensor<4xf32>
+  %e = tensor.empty() : tensor<4xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%d : tensor<4xf32>) outs(%e : tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.maximumf %a, %zero : f32
+    %n = arith.minimumf %m, %six : f32
+    linalg.yield %n : f32
+  } -> tensor<4xf32>
+  %q = quant.qcast %r : tensor<4xf32> to tensor<4x!quant.uniform<i8:f32, 0.035294117647058823:-100>>
+  return %q : tensor<4x!quant.uniform<i8:f32, 0.035294117647058823:-100>>
 }

@@ -94,6 +94,13 @@ double dequantize(int64_t q, const QuantParams &p);
 int64_t quantizeF32(float real, float scale, int64_t zeroPoint, int64_t qmin,
                     int64_t qmax);
 
+/// The scale of the product of two quantized values (a matmul or convolution
+/// accumulator, a bias): each scale rounded to float32, multiplied and
+/// rounded in float32, as ONNX Runtime's QLinear kernels compute it. qopt
+/// uses this one rule for accumulators and biases, so a bias quantized with
+/// it adds to the accumulator exactly in i32.
+double accumulatorScale(double lhsScale, double rhsScale);
+
 } // namespace qopt
 } // namespace mlir
 

@@ -207,6 +207,8 @@ def FoldRequant : Pass<"qopt-fold-requant", "::mlir::ModuleOp"> {
       `fold-inexact-chains=true` every chain of per-tensor or per-axis
       requantizes is merged, dropping the intermediate rounding: a different
       program, counted separately.
+    * A ReLU, ReLU6 or clamp between a dequantize and a quantize becomes the
+      requantize's output range (a narrower `[qmin, qmax]`), removing the op.
     * A per-tensor requantize whose value only goes through a scale-keeping
       op (reshape, collapse/expand_shape, extract_slice, transpose) on
       storage integers moves past it, so that it can merge with the next one.
@@ -253,6 +255,8 @@ def FoldRequant : Pass<"qopt-fold-requant", "::mlir::ModuleOp"> {
               "Activation zero points folded into accumulator constants">,
     Statistic<"numBiasFolds", "biases-folded",
               "i32 bias adds folded into accumulator initial values">,
+    Statistic<"numClamps", "clamps-fused",
+              "ReLU/clamp ops turned into a requantize's output range">,
   ];
 }
 
