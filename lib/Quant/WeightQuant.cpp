@@ -52,7 +52,8 @@ mlir::qopt::quantizeWeights(llvm::ArrayRef<float> data,
   }
   if (spec.groupAxis) {
     int64_t axis = *spec.groupAxis;
-    if (axis < 0 || axis >= rank || (spec.channelAxis && axis == *spec.channelAxis))
+    if (axis < 0 || axis >= rank ||
+        (spec.channelAxis && axis == *spec.channelAxis))
       return llvm::createStringError(
           llvm::formatv("group axis {0} is out of range for rank {1} or equals "
                         "the channel axis",
@@ -113,8 +114,7 @@ mlir::qopt::quantizeWeights(llvm::ArrayRef<float> data,
   for (int64_t b = 0; b < numBlocks; ++b) {
     // An empty block (a zero-sized dimension) has no values to choose from.
     double rmin = numElements ? lo[b] : 0.0, rmax = numElements ? hi[b] : 0.0;
-    llvm::Expected<QuantParams> p =
-        chooseQuantParams(rmin, rmax, spec.storage);
+    llvm::Expected<QuantParams> p = chooseQuantParams(rmin, rmax, spec.storage);
     if (!p)
       return p.takeError();
     p->scale = roundScaleToF32(p->scale);

@@ -77,8 +77,8 @@ static bool sameStats(const TensorStats &a, const TensorStats &b) {
                      const std::optional<Histogram> &y) {
     if (x.has_value() != y.has_value())
       return false;
-    return !x || (x->min == y->min && x->max == y->max &&
-                  x->counts == y->counts);
+    return !x ||
+           (x->min == y->min && x->max == y->max && x->counts == y->counts);
   };
   return a.axis == b.axis && a.min == b.min && a.max == b.max &&
          sameHist(a.histogram, b.histogram) && a.scale == b.scale &&
@@ -137,13 +137,14 @@ void ExportCalibrationPass::runOnOperation() {
   std::unique_ptr<llvm::ToolOutputFile> output =
       openOutputFile(file, &errorMessage);
   if (!output) {
-    emitError(module.getLoc()) << "cannot open '" << file
-                       << "' for the calibration table: " << errorMessage;
+    emitError(module.getLoc())
+        << "cannot open '" << file
+        << "' for the calibration table: " << errorMessage;
     return signalPassFailure();
   }
   if (llvm::Error err = writeCalibration(table, parsedFormat, output->os())) {
     emitError(module.getLoc()) << "cannot write calibration table '" << file
-                       << "': " << llvm::toString(std::move(err));
+                               << "': " << llvm::toString(std::move(err));
     return signalPassFailure();
   }
   output->keep();

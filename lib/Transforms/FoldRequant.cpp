@@ -35,8 +35,8 @@ using namespace mlir::qopt;
 namespace {
 /// Counts shared by the patterns; mirrored into the pass statistics.
 struct FoldCounts {
-  std::atomic<int64_t> created{0}, removed{0}, merged{0}, inexact{0},
-      moved{0}, zeroPoints{0}, biases{0}, clamps{0};
+  std::atomic<int64_t> created{0}, removed{0}, merged{0}, inexact{0}, moved{0},
+      zeroPoints{0}, biases{0}, clamps{0};
 };
 
 static bool isUniformPerTensorOrAxis(Type type) {
@@ -185,8 +185,8 @@ struct MoveRequantizePastScaleKeeping : OpRewritePattern<RequantizeOp> {
         !mover->getResult(0).hasOneUse() ||
         mover->getOperand(0) != toInt.getResult())
       return failure();
-    auto back = dyn_cast<quant::StorageCastOp>(
-        *mover->getResult(0).getUsers().begin());
+    auto back =
+        dyn_cast<quant::StorageCastOp>(*mover->getResult(0).getUsers().begin());
     if (!back || back.getType() == nullptr ||
         getElementTypeOrSelf(back.getType()) != dstType.getElementType())
       return failure();
@@ -195,7 +195,8 @@ struct MoveRequantizePastScaleKeeping : OpRewritePattern<RequantizeOp> {
       return failure();
 
     auto srcQ = cast<quant::UniformQuantizedType>(srcType.getElementType());
-    Type srcStorage = rewriter.getIntegerType(srcQ.getStorageTypeIntegralWidth());
+    Type srcStorage =
+        rewriter.getIntegerType(srcQ.getStorageTypeIntegralWidth());
     Location loc = op.getLoc();
     rewriter.setInsertionPoint(mover);
     Value ints = quant::StorageCastOp::create(
@@ -207,8 +208,8 @@ struct MoveRequantizePastScaleKeeping : OpRewritePattern<RequantizeOp> {
     auto movedType =
         cast<RankedTensorType>(mover->getResult(0).getType()).clone(srcStorage);
     if (auto transpose = dyn_cast<linalg::TransposeOp>(clone)) {
-      Value init = tensor::EmptyOp::create(
-          rewriter, loc, movedType.getShape(), srcStorage);
+      Value init = tensor::EmptyOp::create(rewriter, loc, movedType.getShape(),
+                                           srcStorage);
       transpose.getInitMutable().assign(init);
       // The body's block arguments carry the element type.
       Block &body = transpose.getRegion().front();
@@ -219,8 +220,7 @@ struct MoveRequantizePastScaleKeeping : OpRewritePattern<RequantizeOp> {
     Value quantized = quant::StorageCastOp::create(
         rewriter, loc, movedType.clone(srcQ), clone->getResult(0));
     Value requant = RequantizeOp::create(
-        rewriter, loc,
-        cast<RankedTensorType>(back.getType()), quantized);
+        rewriter, loc, cast<RankedTensorType>(back.getType()), quantized);
     rewriter.replaceOp(back, requant);
     ++counts.moved;
     return success();
@@ -252,13 +252,14 @@ matchBroadcastConstant(Value value) {
 
 /// Which operand of `mul` is `(ext(in) - za)` and which is the other factor.
 struct ZeroPointMatch {
-  Operation *sub;          // arith.subi (ext(in0), za)
+  Operation *sub; // arith.subi (ext(in0), za)
   int64_t zeroPoint;
-  Value otherFactor;       // ext(in1) or ext(in1) - zw
+  Value otherFactor; // ext(in1) or ext(in1) - zw
 };
 
 /// In a contraction kernel body
-///   %a = ext(%in0) ; %s = subi %a, za ; %p = muli %s, W' ; %acc = addi %out, %p
+///   %a = ext(%in0) ; %s = subi %a, za ; %p = muli %s, W' ; %acc = addi %out,
+///   %p
 /// returns the subi and za, when the accumulation is exactly that.
 static std::optional<ZeroPointMatch> matchZeroPointBody(linalg::GenericOp op) {
   Block &body = op.getRegion().front();
@@ -323,7 +324,8 @@ static int64_t weightFactor(Value factor, int64_t w) {
 /// sum(a * w') - za * sum(w'), and the second term depends only on the output
 /// channel: it becomes the accumulator's initial value.
 ///   linalg.generic ins(%a, %W) outs(fill(0)) { (ext a - za) * w' + acc }
-///   -> linalg.generic ins(%a, %W) outs(broadcast(-za * colsum(W'))) { ext a * w' + acc }
+///   -> linalg.generic ins(%a, %W) outs(broadcast(-za * colsum(W'))) { ext a *
+///   w' + acc }
 struct FoldActivationZeroPoint : OpRewritePattern<linalg::GenericOp> {
   FoldActivationZeroPoint(MLIRContext *ctx, FoldCounts &counts)
       : OpRewritePattern(ctx), counts(counts) {}
@@ -363,8 +365,8 @@ struct FoldActivationZeroPoint : OpRewritePattern<linalg::GenericOp> {
     AffineMap wMap = maps[1], outMap = maps[2];
     SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
     auto wType = cast<RankedTensorType>(weights.getType());
-    SmallVector<int64_t> keepPos;      // weight dims that are parallel loops
-    SmallVector<AffineExpr> outExprs;  // those loops as output dims
+    SmallVector<int64_t> keepPos;     // weight dims that are parallel loops
+    SmallVector<AffineExpr> outExprs; // those loops as output dims
     for (auto [pos, expr] : llvm::enumerate(wMap.getResults())) {
       auto dim = dyn_cast<AffineDimExpr>(expr);
       if (!dim)
@@ -426,7 +428,8 @@ struct FoldActivationZeroPoint : OpRewritePattern<linalg::GenericOp> {
           initBroadcast->first.getNumElements() !=
               static_cast<int64_t>(corr.size()))
         return failure();
-      for (auto [c, b] : llvm::zip(corr, initBroadcast->first.getValues<APInt>()))
+      for (auto [c, b] :
+           llvm::zip(corr, initBroadcast->first.getValues<APInt>()))
         c += b;
     }
 
@@ -475,7 +478,9 @@ struct FoldBiasIntoAccumulator : OpRewritePattern<linalg::GenericOp> {
       return failure();
     Block &body = add.getRegion().front();
     auto addi = dyn_cast_or_null<arith::AddIOp>(
-        cast<linalg::YieldOp>(body.getTerminator()).getOperand(0).getDefiningOp());
+        cast<linalg::YieldOp>(body.getTerminator())
+            .getOperand(0)
+            .getDefiningOp());
     if (!addi || body.getOperations().size() != 2 ||
         !((addi.getLhs() == body.getArgument(0) &&
            addi.getRhs() == body.getArgument(1)) ||
@@ -494,8 +499,7 @@ struct FoldBiasIntoAccumulator : OpRewritePattern<linalg::GenericOp> {
                         m_Constant(&bias)) ||
           !addMaps[accIndex].isIdentity() || !addMaps[2].isIdentity() ||
           addMaps[biasIndex].getNumResults() != 1 ||
-          !bias.getElementType().isInteger(32) ||
-          bias.getType().getRank() != 1)
+          !bias.getElementType().isInteger(32) || bias.getType().getRank() != 1)
         continue;
       auto accType = cast<RankedTensorType>(acc.getType());
       if (!accType.getElementType().isInteger(32) ||
@@ -506,7 +510,8 @@ struct FoldBiasIntoAccumulator : OpRewritePattern<linalg::GenericOp> {
       SmallVector<APInt> sum;
       if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
         IntegerAttr zero;
-        if (!matchPattern(fill.value(), m_Constant(&zero)) || zero.getInt() != 0)
+        if (!matchPattern(fill.value(), m_Constant(&zero)) ||
+            zero.getInt() != 0)
           continue;
         for (APInt b : bias.getValues<APInt>())
           sum.push_back(b);
@@ -557,15 +562,14 @@ public:
     RewritePatternSet patterns(ctx);
     patterns.add<DequantQuantToRequantize, RequantizeIdentity,
                  MoveRequantizePastScaleKeeping, FoldActivationZeroPoint,
-                 FoldBiasIntoAccumulator, ClampToRequantizeRange>(
-        ctx, counts);
+                 FoldBiasIntoAccumulator, ClampToRequantizeRange>(ctx, counts);
     patterns.add<RequantizeChain>(ctx, counts, foldInexactChains);
     // No folders: upstream's quant.dcast folder erases dcast(qcast(x)) pairs,
     // which are rounding steps of float islands.
     GreedyRewriteConfig config;
     config.enableFolding(false);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
-                                     config)))
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();
     numCreated = counts.created;
     numRemoved = counts.removed;

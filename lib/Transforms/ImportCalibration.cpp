@@ -127,23 +127,23 @@ static LogicalResult checkFits(Value value, const TensorStats &stats,
   }
   int64_t axis = *stats.axis;
   if (axis < 0 || axis >= type.getRank())
-    return emitError(loc) << "calibration entry '" << stats.name << "' has axis "
-                          << axis << ", out of range for " << type;
+    return emitError(loc) << "calibration entry '" << stats.name
+                          << "' has axis " << axis << ", out of range for "
+                          << type;
   int64_t dim = type.getDimSize(axis);
   if (!ShapedType::isDynamic(dim) &&
       dim != static_cast<int64_t>(stats.min.size()))
     return emitError(loc) << "calibration entry '" << stats.name << "' has "
                           << stats.min.size() << " ranges along axis " << axis
-                          << " but " << type << " has " << dim
-                          << " there";
+                          << " but " << type << " has " << dim << " there";
   return success();
 }
 
-LogicalResult ImportCalibrationPass::plan(
-    ModuleOp module, const CalibrationTable &table,
-    SmallVectorImpl<PlannedStats> &planned,
-    SmallVectorImpl<std::string> &unmatched,
-    SmallVectorImpl<std::string> &missing) {
+LogicalResult
+ImportCalibrationPass::plan(ModuleOp module, const CalibrationTable &table,
+                            SmallVectorImpl<PlannedStats> &planned,
+                            SmallVectorImpl<std::string> &unmatched,
+                            SmallVectorImpl<std::string> &missing) {
   // Every named value, grouped by name in program order. Lowerings often give
   // several values one name (tosa-to-linalg names its fill and empty ops
   // after the op it lowers): a name then means the last float tensor of that
@@ -258,8 +258,7 @@ LogicalResult ImportCalibrationPass::apply(const PlannedStats &planned,
     else
       builder.setInsertionPointAfter(value.getDefiningOp());
     op = StatsOp::create(builder, value.getLoc(), value,
-                         /*axis=*/nullptr,
-                         builder.getDenseF64ArrayAttr(mins),
+                         /*axis=*/nullptr, builder.getDenseF64ArrayAttr(mins),
                          builder.getDenseF64ArrayAttr(maxs),
                          /*hist_min=*/nullptr, /*hist_max=*/nullptr,
                          /*counts=*/nullptr, /*scale=*/nullptr,
@@ -315,8 +314,8 @@ void ImportCalibrationPass::runOnOperation() {
   llvm::Expected<CalibrationTable> table =
       readCalibrationFile(file, parsedFormat);
   if (!table) {
-    emitError(module.getLoc()) << "cannot import calibration: "
-                       << llvm::toString(table.takeError());
+    emitError(module.getLoc())
+        << "cannot import calibration: " << llvm::toString(table.takeError());
     return signalPassFailure();
   }
   SmallVector<PlannedStats> planned;
@@ -347,21 +346,21 @@ void ImportCalibrationPass::runOnOperation() {
   // release build of MLIR compiles statistics out (LLVM_ENABLE_STATS=0), so
   // --mlir-pass-statistics shows nothing there; this remark always does.
   emitRemark(module.getLoc())
-      << "imported " << planned.size() << " statistics from '" << file
-      << "' (" << stringifyCalibrationFormat(table->format)
-      << (table->producer.empty() ? std::string()
-                                  : ", " + table->producer)
-      << (parsedFormat == CalibrationFormat::Auto ? ", detected" : "")
-      << "); " << unmatched.size() << " entries matched no tensor, "
-      << missing.size() << " tensors have no statistics";
+      << "imported " << planned.size() << " statistics from '" << file << "' ("
+      << stringifyCalibrationFormat(table->format)
+      << (table->producer.empty() ? std::string() : ", " + table->producer)
+      << (parsedFormat == CalibrationFormat::Auto ? ", detected" : "") << "); "
+      << unmatched.size() << " entries matched no tensor, " << missing.size()
+      << " tensors have no statistics";
 
   // Warnings go to the module's location rather than the module op, so that
   // they do not dump the whole module as "current operation".
   if (!unmatched.empty())
-    emitWarning(module.getLoc()) << unmatched.size() << " entries of '" << file
-                         << "' match no tensor: " << listNames(unmatched);
+    emitWarning(module.getLoc())
+        << unmatched.size() << " entries of '" << file
+        << "' match no tensor: " << listNames(unmatched);
   if (!missing.empty())
-    emitWarning(module.getLoc()) << missing.size()
-                         << " float tensors have no statistics: "
-                         << listNames(missing);
+    emitWarning(module.getLoc())
+        << missing.size()
+        << " float tensors have no statistics: " << listNames(missing);
 }

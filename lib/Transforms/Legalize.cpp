@@ -238,10 +238,10 @@ static std::optional<ContractionDims> getContractionDims(linalg::LinalgOp op) {
   if (!channelLoop)
     return std::nullopt;
   ContractionDims dims;
-  std::optional<unsigned> weightPos =
-      weightMap.getResultPosition(getAffineDimExpr(*channelLoop, op.getContext()));
-  std::optional<unsigned> resultPos =
-      resultMap.getResultPosition(getAffineDimExpr(*channelLoop, op.getContext()));
+  std::optional<unsigned> weightPos = weightMap.getResultPosition(
+      getAffineDimExpr(*channelLoop, op.getContext()));
+  std::optional<unsigned> resultPos = resultMap.getResultPosition(
+      getAffineDimExpr(*channelLoop, op.getContext()));
   if (!weightPos || !resultPos)
     return std::nullopt;
   dims.weightChannel = *weightPos;
@@ -342,8 +342,7 @@ LogicalResult LegalizePass::initialize(MLIRContext *context) {
                              "with weights=per-group";
   std::optional<CalibratorKind> kind = parseCalibratorKind(calibrator);
   if (!kind)
-    return emitError(loc) << "qopt-legalize: unknown calibrator '"
-                          << calibrator
+    return emitError(loc) << "qopt-legalize: unknown calibrator '" << calibrator
                           << "'; expected minmax, percentile, entropy or mse";
   calibratorKind = *kind;
   if (!(percentile > 0.0 && percentile <= 100.0))
@@ -368,17 +367,16 @@ FailureOr<OpPrecision> LegalizePass::getPrecision(Operation *op) {
   }
   unsigned bits = actType.getWidth();
   if (bits != 8 && bits != 16)
-    return op->emitError() << "precision " << attr
-                           << " asks for " << bits
+    return op->emitError() << "precision " << attr << " asks for " << bits
                            << "-bit activations; qopt-legalize supports 8 "
                               "and 16";
   precision.activation.bits = bits;
   precision.activation.isSigned = !actType.isUnsigned();
   if (auto weightType = dyn_cast_or_null<IntegerType>(attr.getWeight())) {
     if (weightType.getWidth() != 8 && weightType.getWidth() != 4)
-      return op->emitError() << "precision " << attr << " asks for "
-                             << weightType.getWidth()
-                             << "-bit weights; qopt-legalize supports 8 and 4";
+      return op->emitError()
+             << "precision " << attr << " asks for " << weightType.getWidth()
+             << "-bit weights; qopt-legalize supports 8 and 4";
     precision.weightBits = weightType.getWidth();
     precision.granularity = attr.getGranularity();
     precision.groupSize = attr.getGroupSize();
@@ -501,9 +499,9 @@ LegalizePass::getActivationType(Value value, const QuantSpec &spec,
   MLIRContext *ctx = value.getContext();
   Type storage = IntegerType::get(ctx, spec.bits);
   unsigned flags = spec.isSigned ? quant::QuantizationFlags::Signed : 0;
-  return quant::UniformQuantizedType::get(flags, storage,
-                                          type.getElementType(), exactScale,
-                                          *exactZp, spec.qmin(), spec.qmax());
+  return quant::UniformQuantizedType::get(flags, storage, type.getElementType(),
+                                          exactScale, *exactZp, spec.qmin(),
+                                          spec.qmax());
 }
 
 Value LegalizePass::getOrCreateQDQ(Value value,
@@ -522,10 +520,10 @@ Value LegalizePass::getOrCreateQDQ(Value value,
         getActivationType(input, spec, reason);
     if (succeeded(inType) && *inType == qtype) {
       Value inputQDQ = getOrCreateQDQ(input, qtype, spec);
-      OpOperand &operand = isa<linalg::LinalgOp>(producer)
-                               ? *cast<linalg::LinalgOp>(producer)
-                                      .getDpsInputOperand(0)
-                               : producer->getOpOperand(0);
+      OpOperand &operand =
+          isa<linalg::LinalgOp>(producer)
+              ? *cast<linalg::LinalgOp>(producer).getDpsInputOperand(0)
+              : producer->getOpOperand(0);
       operand.set(inputQDQ);
     }
   }
@@ -544,10 +542,9 @@ Value LegalizePass::getOrCreateQDQ(Value value,
   return d;
 }
 
-FailureOr<Value> LegalizePass::quantizeWeight(Operation *op, Value weight,
-                                              const ContractionDims &dims,
-                                              const OpPrecision &precision,
-                                              quant::QuantizedType &weightType) {
+FailureOr<Value> LegalizePass::quantizeWeight(
+    Operation *op, Value weight, const ContractionDims &dims,
+    const OpPrecision &precision, quant::QuantizedType &weightType) {
   std::optional<std::vector<float>> data = getConstantFloats(weight);
   auto type = cast<RankedTensorType>(weight.getType());
   if (!data)
@@ -559,10 +556,10 @@ FailureOr<Value> LegalizePass::quantizeWeight(Operation *op, Value weight,
     spec.channelAxis = dims.weightChannel;
   if (precision.granularity == Granularity::PerGroup) {
     if (!dims.weightReduction || type.getRank() != 2)
-      return op->emitError() << "per-group weights need a 2-D matmul weight "
-                                "with one reduction dimension; '"
-                             << op->getName() << "' has "
-                             << type.getRank() << "-D weights";
+      return op->emitError()
+             << "per-group weights need a 2-D matmul weight "
+                "with one reduction dimension; '"
+             << op->getName() << "' has " << type.getRank() << "-D weights";
     spec.groupAxis = dims.weightReduction;
     spec.groupSize = precision.groupSize;
     if (type.getDimSize(*dims.weightReduction) % precision.groupSize != 0)
@@ -575,8 +572,7 @@ FailureOr<Value> LegalizePass::quantizeWeight(Operation *op, Value weight,
   llvm::Expected<QuantizedWeights> q =
       quantizeWeights(*data, type.getShape(), spec);
   if (!q)
-    return op->emitError() << "cannot quantize the weight of '"
-                           << op->getName()
+    return op->emitError() << "cannot quantize the weight of '" << op->getName()
                            << "': " << llvm::toString(q.takeError());
 
   MLIRContext *ctx = op->getContext();
@@ -627,8 +623,8 @@ FailureOr<Value> LegalizePass::quantizeWeight(Operation *op, Value weight,
   Location loc = weight.getLoc();
   Value ints = arith::ConstantOp::create(
       builder, loc, DenseElementsAttr::get(intType, values));
-  Value quantized = quant::StorageCastOp::create(
-      builder, loc, type.clone(weightType), ints);
+  Value quantized =
+      quant::StorageCastOp::create(builder, loc, type.clone(weightType), ints);
   ++numWeights;
   return quant::DequantizeCastOp::create(builder, loc, type, quantized)
       .getResult();
@@ -653,7 +649,9 @@ matchBiasAdd(Operation *contraction, int64_t resultChannel) {
     return std::nullopt;
   Block &body = generic.getRegion().front();
   auto add = dyn_cast_or_null<arith::AddFOp>(
-      cast<linalg::YieldOp>(body.getTerminator()).getOperand(0).getDefiningOp());
+      cast<linalg::YieldOp>(body.getTerminator())
+          .getOperand(0)
+          .getDefiningOp());
   if (!add || body.getOperations().size() != 2)
     return std::nullopt;
   for (unsigned biasIndex : {0u, 1u}) {
@@ -787,8 +785,10 @@ LogicalResult LegalizePass::legalizeOp(Operation *op) {
             getActivationType(operand->get(), spec, inner);
         if (failed(t))
           return missing(op, operand->get(), inner);
-        double tlo = t->getScale() * (t->getStorageTypeMin() - t->getZeroPoint());
-        double thi = t->getScale() * (t->getStorageTypeMax() - t->getZeroPoint());
+        double tlo =
+            t->getScale() * (t->getStorageTypeMin() - t->getZeroPoint());
+        double thi =
+            t->getScale() * (t->getStorageTypeMax() - t->getZeroPoint());
         lo = std::min(lo, tlo);
         hi = std::max(hi, thi);
       }
@@ -818,8 +818,8 @@ LogicalResult LegalizePass::legalizeOp(Operation *op) {
   // Rewrite.
   quant::QuantizedType weightType;
   if (weightOperand) {
-    FailureOr<Value> weight = quantizeWeight(op, weightOperand->get(), *dims,
-                                             *precision, weightType);
+    FailureOr<Value> weight =
+        quantizeWeight(op, weightOperand->get(), *dims, *precision, weightType);
     if (failed(weight))
       return failure();
     Value original = weightOperand->get();

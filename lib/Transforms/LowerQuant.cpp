@@ -64,7 +64,8 @@ static FailureOr<ParamLayout> getLayout(quant::QuantizedType type,
   if (!shape || !shape.hasRank())
     return failure();
   if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(type)) {
-    layout.scales.assign(perAxis.getScales().begin(), perAxis.getScales().end());
+    layout.scales.assign(perAxis.getScales().begin(),
+                         perAxis.getScales().end());
     layout.zeroPoints.assign(perAxis.getZeroPoints().begin(),
                              perAxis.getZeroPoints().end());
     layout.gridShape.push_back(layout.scales.size());
@@ -117,7 +118,8 @@ static Value buildGridConstant(OpBuilder &b, Location loc,
                 &lost);
       attrs.push_back(f);
     }
-    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, attrs));
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(type, attrs));
   }
   unsigned width = elementType.getIntOrFloatBitWidth();
   SmallVector<APInt> attrs;
@@ -131,7 +133,8 @@ static Value buildGridConstant(OpBuilder &b, Location loc,
 //===----------------------------------------------------------------------===//
 
 static Value f32Const(OpBuilder &b, Location loc, double v) {
-  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(static_cast<float>(v)));
+  return arith::ConstantOp::create(b, loc,
+                                   b.getF32FloatAttr(static_cast<float>(v)));
 }
 static Value i64Const(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
@@ -151,10 +154,10 @@ static Value buildQuantize(OpBuilder &b, Location loc, Value x, Value scale,
   v = math::RoundEvenOp::create(b, loc, v);
   v = arith::AddFOp::create(b, loc, v, zp);
   // maxnumf first: NaN becomes the lower bound, as in ONNX Runtime (MLAS).
-  v = arith::MaxNumFOp::create(
-      b, loc, v, f32Const(b, loc, type.getStorageTypeMin()));
-  v = arith::MinNumFOp::create(
-      b, loc, v, f32Const(b, loc, type.getStorageTypeMax()));
+  v = arith::MaxNumFOp::create(b, loc, v,
+                               f32Const(b, loc, type.getStorageTypeMin()));
+  v = arith::MinNumFOp::create(b, loc, v,
+                               f32Const(b, loc, type.getStorageTypeMax()));
   Type storage = b.getIntegerType(type.getStorageTypeIntegralWidth());
   if (type.isSigned())
     return arith::FPToSIOp::create(b, loc, storage, v);
@@ -203,7 +206,8 @@ static Value buildMultiplyByQuantizedMultiplier(OpBuilder &b, Location loc,
   Value one = i64Const(b, loc, 1);
   // left = min(max(shift, 0), 32), right = min(max(-shift, 0), 33).
   Value left = arith::MinSIOp::create(
-      b, loc, arith::MaxSIOp::create(b, loc, shift, zero), i64Const(b, loc, 32));
+      b, loc, arith::MaxSIOp::create(b, loc, shift, zero),
+      i64Const(b, loc, 32));
   Value negShift = arith::SubIOp::create(b, loc, zero, shift);
   Value right = arith::MinSIOp::create(
       b, loc, arith::MaxSIOp::create(b, loc, negShift, zero),
@@ -213,14 +217,14 @@ static Value buildMultiplyByQuantizedMultiplier(OpBuilder &b, Location loc,
 
   // SaturatingRoundingDoublingHighMul(a, multiplier).
   Value ab = arith::MulIOp::create(b, loc, a, multiplier);
-  Value nonNegative = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
-                                            ab, zero);
-  Value nudge = arith::SelectOp::create(b, loc, nonNegative,
-                                        i64Const(b, loc, int64_t(1) << 30),
-                                        i64Const(b, loc, 1 - (int64_t(1) << 30)));
-  Value high = arith::DivSIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, ab, nudge),
-      i64Const(b, loc, int64_t(1) << 31));
+  Value nonNegative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, ab, zero);
+  Value nudge = arith::SelectOp::create(
+      b, loc, nonNegative, i64Const(b, loc, int64_t(1) << 30),
+      i64Const(b, loc, 1 - (int64_t(1) << 30)));
+  Value high =
+      arith::DivSIOp::create(b, loc, arith::AddIOp::create(b, loc, ab, nudge),
+                             i64Const(b, loc, int64_t(1) << 31));
   Value minInt = i64Const(b, loc, INT32_MIN);
   Value overflow = arith::AndIOp::create(
       b, loc,
@@ -286,7 +290,8 @@ static Value emitElementwise(OpBuilder &b, Location loc, Value input,
       if (isa<FloatType>(p.elementType))
         values.push_back(f32Const(nb, nl, p.values.front()));
       else
-        values.push_back(i64Const(nb, nl, static_cast<int64_t>(p.values.front())));
+        values.push_back(
+            i64Const(nb, nl, static_cast<int64_t>(p.values.front())));
     }
     return values;
   };
@@ -309,8 +314,8 @@ static Value emitElementwise(OpBuilder &b, Location loc, Value input,
   }
   maps.push_back(b.getMultiDimIdentityMap(rank));
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, input);
-  Value init = tensor::EmptyOp::create(b, loc, sizes,
-                                       tensorType.getElementType());
+  Value init =
+      tensor::EmptyOp::create(b, loc, sizes, tensorType.getElementType());
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
   auto generic = linalg::GenericOp::create(
@@ -350,7 +355,8 @@ static Type toStorage(Type type) {
 // quantized types and the scasts.
 
 /// quant.qcast %x : tensor<..xf32> to tensor<..x!quant.uniform<i8:f32, s:z>>
-///   -> scast(linalg.generic { saturate(roundeven(x / s) + z) } : tensor<..xi8>)
+///   -> scast(linalg.generic { saturate(roundeven(x / s) + z) } :
+///   tensor<..xi8>)
 static LogicalResult lowerQuantizeCast(OpBuilder &b, quant::QuantizeCastOp op) {
   auto qtype = cast<quant::QuantizedType>(getElementTypeOrSelf(op.getType()));
   FailureOr<ParamLayout> layout =
@@ -421,8 +427,10 @@ struct StorageCastLowering : public OpConversionPattern<quant::StorageCastOp> {
 static LogicalResult lowerRequantize(OpBuilder &rewriter, RequantizeOp op,
                                      bool floatMode) {
   {
-    auto inType = cast<quant::QuantizedType>(getElementTypeOrSelf(op.getInput()));
-    auto outType = cast<quant::QuantizedType>(getElementTypeOrSelf(op.getType()));
+    auto inType =
+        cast<quant::QuantizedType>(getElementTypeOrSelf(op.getInput()));
+    auto outType =
+        cast<quant::QuantizedType>(getElementTypeOrSelf(op.getType()));
     auto shape = dyn_cast<ShapedType>(op.getType());
     FailureOr<ParamLayout> in = getLayout(inType, shape, op.getContext());
     FailureOr<ParamLayout> out = getLayout(outType, shape, op.getContext());
@@ -449,7 +457,8 @@ static LogicalResult lowerRequantize(OpBuilder &rewriter, RequantizeOp op,
       zIn.push_back(at(*in, in->zeroPoints, c));
       zOut.push_back(at(*out, out->zeroPoints, c));
       if (floatMode) {
-        floatMults.push_back(static_cast<float>(sIn) / static_cast<float>(sOut));
+        floatMults.push_back(static_cast<float>(sIn) /
+                             static_cast<float>(sOut));
         continue;
       }
       llvm::Expected<QuantizedMultiplier> m = quantizeMultiplier(sIn / sOut);
@@ -461,7 +470,8 @@ static LogicalResult lowerRequantize(OpBuilder &rewriter, RequantizeOp op,
       shifts.push_back(m->shift);
     }
 
-    int64_t qmin = outType.getStorageTypeMin(), qmax = outType.getStorageTypeMax();
+    int64_t qmin = outType.getStorageTypeMin(),
+            qmax = outType.getStorageTypeMax();
     SmallVector<ElementParam> params;
     params.push_back({rewriter.getI64Type(), zIn});
     params.push_back({rewriter.getI64Type(), zOut});
@@ -478,8 +488,8 @@ static LogicalResult lowerRequantize(OpBuilder &rewriter, RequantizeOp op,
         rewriter, op.getLoc(), toStorage(op.getInput().getType()),
         op.getInput());
     Value result = emitElementwise(
-        rewriter, op.getLoc(), input, resultType, params,
-        grid.gridShape, grid.gridExprs,
+        rewriter, op.getLoc(), input, resultType, params, grid.gridShape,
+        grid.gridExprs,
         [&](OpBuilder &b, Location loc, Value q, ArrayRef<Value> p) {
           // The input as TFLite's int32 accumulator: q - zIn, saturated.
           Value x = clampI64(b, loc, centered(b, loc, q, p[0], inType),
@@ -492,7 +502,8 @@ static LogicalResult lowerRequantize(OpBuilder &rewriter, RequantizeOp op,
             Value v = math::RoundEvenOp::create(
                 b, loc, arith::MulFOp::create(b, loc, xf, p[2]));
             v = arith::AddFOp::create(
-                b, loc, v, arith::SIToFPOp::create(b, loc, b.getF32Type(), p[1]));
+                b, loc, v,
+                arith::SIToFPOp::create(b, loc, b.getF32Type(), p[1]));
             v = arith::MaxNumFOp::create(b, loc, v, f32Const(b, loc, qmin));
             v = arith::MinNumFOp::create(b, loc, v, f32Const(b, loc, qmax));
             y = arith::FPToSIOp::create(b, loc, b.getI64Type(), v);
@@ -503,10 +514,9 @@ static LogicalResult lowerRequantize(OpBuilder &rewriter, RequantizeOp op,
           return truncToStorage(b, loc, clampI64(b, loc, y, qmin, qmax),
                                 outType);
         });
-    op.replaceAllUsesWith(
-        quant::StorageCastOp::create(rewriter, op.getLoc(), op.getType(),
-                                     result)
-            .getResult());
+    op.replaceAllUsesWith(quant::StorageCastOp::create(rewriter, op.getLoc(),
+                                                       op.getType(), result)
+                              .getResult());
     op.erase();
     return success();
   }
@@ -616,13 +626,12 @@ void LowerQuantPass::runOnOperation() {
   ConversionTarget target(*ctx);
   target.addDynamicallyLegalOp<quant::StorageCastOp>([&](Operation *op) {
     // Only the casts materialized at kept function boundaries stay.
-    return keepSignature &&
-           op->getAttr("qopt.signature_cast") != nullptr;
+    return keepSignature && op->getAttr("qopt.signature_cast") != nullptr;
   });
   target.markUnknownOpDynamicallyLegal([&](Operation *op) {
     if (auto func = dyn_cast<FunctionOpInterface>(op))
-      return keepSignature || (converter.isSignatureLegal(
-                                   cast<FunctionType>(func.getFunctionType())) &&
+      return keepSignature || (converter.isSignatureLegal(cast<FunctionType>(
+                                   func.getFunctionType())) &&
                                converter.isLegal(&func.getFunctionBody()));
     if (keepSignature && isa<func::ReturnOp>(op))
       return true;
@@ -633,7 +642,7 @@ void LowerQuantPass::runOnOperation() {
   patterns.add<StorageCastLowering, StorageTypeConversion>(converter, ctx);
   if (!keepSignature) {
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
-                                                                    converter);
+                                                                   converter);
     populateReturnOpTypeConversionPattern(patterns, converter);
     populateCallOpTypeConversionPattern(patterns, converter);
   }
@@ -666,9 +675,10 @@ void LowerQuantPass::runOnOperation() {
               (def && def->hasAttr("qopt.signature_cast")))
             continue;
           Type storage = converter.convertType(v.getType());
-          auto toInt = quant::StorageCastOp::create(b, ret.getLoc(), storage, v);
-          auto back = quant::StorageCastOp::create(b, ret.getLoc(), v.getType(),
-                                                   toInt);
+          auto toInt =
+              quant::StorageCastOp::create(b, ret.getLoc(), storage, v);
+          auto back =
+              quant::StorageCastOp::create(b, ret.getLoc(), v.getType(), toInt);
           back->setAttr("qopt.signature_cast", b.getUnitAttr());
           operand.set(back);
         }
@@ -680,8 +690,9 @@ void LowerQuantPass::runOnOperation() {
   // would silently drop a quantization step (MLIR22-NOTES pitfall 2).
   ConversionConfig config;
   config.foldingMode = DialectConversionFoldingMode::Never;
-  if (failed(applyPartialConversion(module, target, std::move(patterns),
-                                    config)))
+  if (failed(
+          applyPartialConversion(module, target, std::move(patterns), config)))
     return signalPassFailure();
-  module.walk([](quant::StorageCastOp op) { op->removeAttr("qopt.signature_cast"); });
+  module.walk(
+      [](quant::StorageCastOp op) { op->removeAttr("qopt.signature_cast"); });
 }

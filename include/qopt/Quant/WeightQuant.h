@@ -49,9 +49,9 @@ struct QuantizedWeights {
 /// chooseQuantParams with the scale rounded to float32, and each value is
 /// quantize(x) (round half to even, saturate). Fails on non-finite data, an
 /// axis out of range, or a group size that does not divide its axis.
-llvm::Expected<QuantizedWeights>
-quantizeWeights(llvm::ArrayRef<float> data, llvm::ArrayRef<int64_t> shape,
-                const WeightQuantSpec &spec);
+llvm::Expected<QuantizedWeights> quantizeWeights(llvm::ArrayRef<float> data,
+                                                 llvm::ArrayRef<int64_t> shape,
+                                                 const WeightQuantSpec &spec);
 
 /// Rounds a scale to the nearest float32 (scales are stored as float32 by
 /// ONNX and TFLite, and qopt's float requantization computes in float32).

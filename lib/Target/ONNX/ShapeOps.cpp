@@ -13,6 +13,8 @@
 #include "Importer.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "llvm/Support/InterleavedRange.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::qopt::onnx_import;
@@ -205,7 +207,10 @@ static LogicalResult importReshape(Importer &im) {
     }
     if (d < 0)
       return im.error() << "the shape has an invalid entry " << d;
-    known *= d;
+    // A product past int64 cannot equal the input's element count.
+    if (llvm::MulOverflow(known, d, known))
+      return im.error() << "the shape " << llvm::interleaved_array(shape)
+                        << " has more elements than int64 can count";
   }
   if (inferAt >= 0) {
     if (known == 0 || total % known)

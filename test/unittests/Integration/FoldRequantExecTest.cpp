@@ -58,8 +58,10 @@ TEST(FoldRequantExecTest, InexactChainMergeIsMeasured) {
   std::string source = wrap("chain", "i8", "i8", kRounding);
   Jit plain(source, "qopt-lower-quant");
   Jit kept(source, "qopt-fold-requant,qopt-lower-quant");
-  Jit merged(source, "qopt-fold-requant{fold-inexact-chains=true},qopt-lower-quant");
-  ASSERT_TRUE(plain.error.empty() && kept.error.empty() && merged.error.empty());
+  Jit merged(source,
+             "qopt-fold-requant{fold-inexact-chains=true},qopt-lower-quant");
+  ASSERT_TRUE(plain.error.empty() && kept.error.empty() &&
+              merged.error.empty());
   std::vector<int8_t> in = allInt8(), a(in.size()), b(in.size()), c(in.size());
   plain.run("chain", in, a);
   kept.run("chain", in, b);
@@ -123,7 +125,9 @@ func.func @mm(%in: memref<?xi8>, %out: memref<?xi32>) attributes {{llvm.emit_c_i
   bufferization.materialize_in_destination %rc in restrict writable %out : (tensor<?xi32>, memref<?xi32>) -> ()
   return
 }
-)mlir", body).str();
+)mlir",
+                                     body)
+                           .str();
   Jit plain(source, "qopt-lower-quant");
   Jit folded(source, "qopt-fold-requant,qopt-lower-quant");
   ASSERT_TRUE(plain.error.empty()) << plain.error;

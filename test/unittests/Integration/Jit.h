@@ -58,12 +58,12 @@ public:
         (qoptPipeline +
          ",one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
-         "convert-linalg-to-loops,convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+         "convert-linalg-to-loops,convert-scf-to-cf,expand-strided-metadata,"
+         "lower-affine,"
          "finalize-memref-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
          "convert-cf-to-llvm,convert-func-to-llvm,reconcile-unrealized-casts")
             .str();
-    if (failed(parsePassPipeline(pipeline, pm)) ||
-        failed(pm.run(*module))) {
+    if (failed(parsePassPipeline(pipeline, pm)) || failed(pm.run(*module))) {
       error = "lowering failed";
       return;
     }
@@ -80,10 +80,10 @@ public:
   template <typename In, typename Out>
   void run(StringRef name, std::vector<In> &in, std::vector<Out> &out) {
     ASSERT_TRUE(engine) << error;
-    StridedMemRefType<In, 1> inRef{in.data(), in.data(), 0,
-                                   {static_cast<int64_t>(in.size())}, {1}};
-    StridedMemRefType<Out, 1> outRef{out.data(), out.data(), 0,
-                                     {static_cast<int64_t>(out.size())}, {1}};
+    StridedMemRefType<In, 1> inRef{
+        in.data(), in.data(), 0, {static_cast<int64_t>(in.size())}, {1}};
+    StridedMemRefType<Out, 1> outRef{
+        out.data(), out.data(), 0, {static_cast<int64_t>(out.size())}, {1}};
     auto *inPtr = &inRef;
     auto *outPtr = &outRef;
     llvm::Error err = engine->invoke(name, inPtr, outPtr);
@@ -101,7 +101,7 @@ private:
 /// A function that reads `in`, applies `body` (tensor IR from %t to %r), and
 /// writes `out`.
 inline std::string wrap(StringRef name, StringRef inElt, StringRef outElt,
-                 StringRef body) {
+                        StringRef body) {
   return llvm::formatv(R"mlir(
 func.func @{0}(%in: memref<?x{1}>, %out: memref<?x{2}>) attributes {{llvm.emit_c_interface} {{
   %t = bufferization.to_tensor %in restrict : memref<?x{1}> to tensor<?x{1}>

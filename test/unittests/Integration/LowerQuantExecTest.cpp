@@ -16,8 +16,6 @@
 #include "qopt/Quant/FixedPoint.h"
 #include "qopt/Quant/QuantParams.h"
 
-
-
 #include <cmath>
 #include <limits>
 #include <random>
@@ -29,10 +27,18 @@ using qopt_test::wrap;
 namespace {
 
 std::vector<int32_t> interestingInt32Inputs(size_t randomCount) {
-  std::vector<int32_t> values = {0,          1,          -1,
-                                 2,          -2,         INT32_MAX,
-                                 INT32_MIN,  INT32_MAX - 1, INT32_MIN + 1,
-                                 1 << 30,    -(1 << 30), (1 << 24) + 1,
+  std::vector<int32_t> values = {0,
+                                 1,
+                                 -1,
+                                 2,
+                                 -2,
+                                 INT32_MAX,
+                                 INT32_MIN,
+                                 INT32_MAX - 1,
+                                 INT32_MIN + 1,
+                                 1 << 30,
+                                 -(1 << 30),
+                                 (1 << 24) + 1,
                                  -(1 << 24) - 1};
   // Exact ties of the rounding shifts: multiples of 2^k plus 2^(k-1).
   for (int k = 1; k < 31; ++k) {
@@ -62,10 +68,10 @@ std::string requantType(double scale, int64_t zp, StringRef storage) {
 // multipliers below and above 1 and near the edges of the Q31 format.
 TEST(LowerQuantExecTest, FixedPointRequantizeMatchesTFLiteReference) {
   std::vector<RequantCase> cases = {
-      {0.001, 0.05, -3},     {1.0, 1.0, 0},        {0.5, 1.0, 5},
-      {3.0, 1.0, 0},         {1e-9, 1.0, 0},       {0.9999999999, 1.0, 0},
+      {0.001, 0.05, -3},      {1.0, 1.0, 0},          {0.5, 1.0, 5},
+      {3.0, 1.0, 0},          {1e-9, 1.0, 0},         {0.9999999999, 1.0, 0},
       {1.0 / 3.0, 1.0, -128}, {0.000123, 0.0789, 17}, {7.5, 0.0039, 127},
-      {2.0e-6, 0.02, 0},     {1.0, 0.0078125, -1}, {12345.0, 1.0, 0}};
+      {2.0e-6, 0.02, 0},      {1.0, 0.0078125, -1},   {12345.0, 1.0, 0}};
   std::string source;
   for (auto [i, c] : llvm::enumerate(cases)) {
     std::string acc = requantType(c.inScale, 0, "i32");
@@ -94,8 +100,7 @@ TEST(LowerQuantExecTest, FixedPointRequantizeMatchesTFLiteReference) {
           int64_t(qopt::multiplyByQuantizedMultiplier(inputs[k], *m)) +
           c.outZeroPoint;
       expected = std::clamp<int64_t>(expected, -128, 127);
-      ASSERT_EQ(outputs[k], expected)
-          << "case " << i << " input " << inputs[k];
+      ASSERT_EQ(outputs[k], expected) << "case " << i << " input " << inputs[k];
       ++compared;
     }
   }
@@ -115,9 +120,9 @@ TEST(LowerQuantExecTest, FixedPointRequantizeZeroPointsAndChannels) {
                                 .str());
   // Per axis: channel c of a ?x3 accumulator has scale s[c].
   const double channelScales[3] = {0.001, 0.0027, 0.00041};
-  std::string perAxis = llvm::formatv(
-      "!quant.uniform<i32:f32:1, {{{0:e17},{1:e17},{2:e17}}>",
-      channelScales[0], channelScales[1], channelScales[2]);
+  std::string perAxis =
+      llvm::formatv("!quant.uniform<i32:f32:1, {{{0:e17},{1:e17},{2:e17}}>",
+                    channelScales[0], channelScales[1], channelScales[2]);
   std::string out = requantType(0.04, -3, "i8");
   source += llvm::formatv(R"mlir(
 func.func @perchannel(%in: memref<?xi32>, %out: memref<?xi8>) attributes {{llvm.emit_c_interface} {{
@@ -161,7 +166,8 @@ func.func @perchannel(%in: memref<?xi32>, %out: memref<?xi8>) attributes {{llvm.
   for (size_t k = 0; k < inputs.size(); ++k) {
     auto m = qopt::quantizeMultiplier(channelScales[k % 3] / 0.04);
     ASSERT_TRUE(bool(m));
-    int64_t expected = int64_t(qopt::multiplyByQuantizedMultiplier(inputs[k], *m)) - 3;
+    int64_t expected =
+        int64_t(qopt::multiplyByQuantizedMultiplier(inputs[k], *m)) - 3;
     ASSERT_EQ(outputs[k], std::clamp<int64_t>(expected, -128, 127))
         << "input " << inputs[k] << " channel " << k % 3;
   }
@@ -200,38 +206,44 @@ TEST(LowerQuantExecTest, FloatRequantizeMatchesDefinition) {
 TEST(LowerQuantExecTest, QuantizeAndDequantizeMatchReferences) {
   const double scale = 0.0235294122248888; // float32 of 6/255
   std::string type = requantType(scale, -128, "i8");
-  std::string u8type = llvm::formatv("!quant.uniform<u8:f32, {0:e17}:3>", scale);
+  std::string u8type =
+      llvm::formatv("!quant.uniform<u8:f32, {0:e17}:3>", scale);
   std::string narrow =
       llvm::formatv("!quant.uniform<i8<-127:127>:f32, {0:e17}>", scale);
-  std::string source =
-      wrap("q", "f32", "i8",
-           llvm::formatv(R"mlir(
+  std::string source = wrap("q", "f32", "i8",
+                            llvm::formatv(R"mlir(
   %q = quant.qcast %t : tensor<?xf32> to tensor<?x{0}>
   %r = quant.scast %q : tensor<?x{0}> to tensor<?xi8>)mlir",
-                         type)
-               .str()) +
-      wrap("qu8", "f32", "i8",
-           llvm::formatv(R"mlir(
+                                          type)
+                                .str()) +
+                       wrap("qu8", "f32", "i8",
+                            llvm::formatv(R"mlir(
   %q = quant.qcast %t : tensor<?xf32> to tensor<?x{0}>
   %r = quant.scast %q : tensor<?x{0}> to tensor<?xi8>)mlir",
-                         u8type)
-               .str()) +
-      wrap("qnarrow", "f32", "i8",
-           llvm::formatv(R"mlir(
+                                          u8type)
+                                .str()) +
+                       wrap("qnarrow", "f32", "i8",
+                            llvm::formatv(R"mlir(
   %q = quant.qcast %t : tensor<?xf32> to tensor<?x{0}>
   %r = quant.scast %q : tensor<?x{0}> to tensor<?xi8>)mlir",
-                         narrow)
-               .str()) +
-      wrap("d", "i8", "f32",
-           llvm::formatv(R"mlir(
+                                          narrow)
+                                .str()) +
+                       wrap("d", "i8", "f32",
+                            llvm::formatv(R"mlir(
   %q = quant.scast %t : tensor<?xi8> to tensor<?x{0}>
   %r = quant.dcast %q : tensor<?x{0}> to tensor<?xf32>)mlir",
-                         type)
-               .str());
+                                          type)
+                                .str());
   Jit jit(source, "qopt-lower-quant");
   ASSERT_TRUE(jit.error.empty()) << jit.error;
 
-  std::vector<float> inputs = {0.0f, -0.0f, 1.0f, -1.0f, 6.0f, 100.0f, -100.0f,
+  std::vector<float> inputs = {0.0f,
+                               -0.0f,
+                               1.0f,
+                               -1.0f,
+                               6.0f,
+                               100.0f,
+                               -100.0f,
                                std::numeric_limits<float>::infinity(),
                                -std::numeric_limits<float>::infinity(),
                                std::numeric_limits<float>::quiet_NaN()};
@@ -254,10 +266,10 @@ TEST(LowerQuantExecTest, QuantizeAndDequantizeMatchReferences) {
     std::vector<int8_t> outputs(inputs.size());
     jit.run(v.name, inputs, outputs);
     for (size_t k = 0; k < inputs.size(); ++k) {
-      int64_t expected = qopt::quantizeF32(inputs[k], float(scale), v.zp,
-                                           v.qmin, v.qmax);
-      int64_t got = v.isUnsigned ? int64_t(uint8_t(outputs[k]))
-                                 : int64_t(outputs[k]);
+      int64_t expected =
+          qopt::quantizeF32(inputs[k], float(scale), v.zp, v.qmin, v.qmax);
+      int64_t got =
+          v.isUnsigned ? int64_t(uint8_t(outputs[k])) : int64_t(outputs[k]);
       ASSERT_EQ(got, expected) << v.name << " input " << inputs[k];
     }
   }

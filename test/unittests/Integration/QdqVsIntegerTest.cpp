@@ -63,7 +63,8 @@ Comparison compare(StringRef requantMode) {
   std::string source = std::string(kLayer);
   Jit qdq(source, "qopt-legalize,qopt-lower-quant");
   Jit integer(source, ("qopt-legalize,qopt-quantize-kernels,qopt-fold-requant,"
-                       "qopt-lower-quant{requant-mode=" + requantMode + "}")
+                       "qopt-lower-quant{requant-mode=" +
+                       requantMode + "}")
                           .str());
   Comparison c;
   EXPECT_TRUE(qdq.error.empty()) << qdq.error;

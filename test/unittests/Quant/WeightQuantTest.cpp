@@ -36,8 +36,9 @@ int64_t referenceQuantize(float x, double amax, unsigned bits) {
 
 TEST(WeightQuantTest, PerChannelHandWorked) {
   // 2x2 matmul weight [K, N], channels along axis 1 (N).
-  // Channel 0: {1.0, 0.25}: amax 1, scale 1/127: 1.0 -> 127, 0.25 -> 31.75 -> 32.
-  // Channel 1: {-0.5, 2.0}: amax 2, scale 2/127: -0.5 -> -31.75 -> -32, 2 -> 127.
+  // Channel 0: {1.0, 0.25}: amax 1, scale 1/127: 1.0 -> 127, 0.25 -> 31.75
+  // -> 32. Channel 1: {-0.5, 2.0}: amax 2, scale 2/127: -0.5 -> -31.75 -> -32,
+  // 2 -> 127.
   std::vector<float> w = {1.0f, -0.5f, 0.25f, 2.0f};
   auto q = quantizeWeights(w, {2, 2}, perChannel(1));
   ASSERT_TRUE(bool(q)) << llvm::toString(q.takeError());
@@ -75,7 +76,8 @@ TEST(WeightQuantTest, PerGroupAlongK) {
   EXPECT_EQ(q->paramShape, (llvm::SmallVector<int64_t>{2, 2}));
   // 0.25 * 127 = 31.75 -> 32; 0.5 * 127 / 2 = 31.75 -> 32;
   // -1 * 127 / 4 = -31.75 -> -32.
-  EXPECT_EQ(q->values, (std::vector<int64_t>{127, -127, 32, 32, 127, 0, -32, 0}));
+  EXPECT_EQ(q->values,
+            (std::vector<int64_t>{127, -127, 32, 32, 127, 0, -32, 0}));
   EXPECT_EQ(q->scales[0], double(float(1.0 / 127)));
   EXPECT_EQ(q->scales[1], double(float(2.0 / 127)));
   EXPECT_EQ(q->scales[2], double(float(4.0 / 127)));

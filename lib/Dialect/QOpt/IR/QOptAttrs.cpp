@@ -35,10 +35,10 @@ static bool isPrecisionElementType(Type type) {
          isa<Float8E4M3FNType, Float8E5M2Type>(type);
 }
 
-LogicalResult PrecisionAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                    Type activation, Type weight,
-                                    Granularity granularity,
-                                    int64_t groupSize) {
+LogicalResult
+PrecisionAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                      Type activation, Type weight, Granularity granularity,
+                      int64_t groupSize) {
   if (!activation)
     return emitError() << "precision needs an activation element type";
   if (!isPrecisionElementType(activation))
@@ -70,8 +70,8 @@ Attribute PrecisionAttr::parse(AsmParser &parser, Type) {
   Granularity granularity = Granularity::PerTensor;
   int64_t groupSize = 0;
   bool granularityGiven = false;
-  if (parser.parseLess() || parser.parseKeyword("act") ||
-      parser.parseEqual() || parser.parseType(activation))
+  if (parser.parseLess() || parser.parseKeyword("act") || parser.parseEqual() ||
+      parser.parseType(activation))
     return {};
   if (succeeded(parser.parseOptionalComma())) {
     if (parser.parseKeyword("weight") || parser.parseEqual() ||

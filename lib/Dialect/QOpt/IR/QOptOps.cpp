@@ -44,8 +44,9 @@ static ParseResult parseFloatArray(OpAsmParser &parser,
 static void printFloatArray(OpAsmPrinter &printer, Operation *,
                             DenseF64ArrayAttr attr) {
   printer << '[';
-  llvm::interleaveComma(attr.asArrayRef(), printer,
-                        [&](double value) { printer.printFloat(APFloat(value)); });
+  llvm::interleaveComma(attr.asArrayRef(), printer, [&](double value) {
+    printer.printFloat(APFloat(value));
+  });
   printer << ']';
 }
 
@@ -67,9 +68,8 @@ checkZeroPoint(function_ref<InFlightDiagnostic()> emitError, StringRef what,
   return success();
 }
 
-LogicalResult
-mlir::qopt::verifyQuantizedShapedType(function_ref<InFlightDiagnostic()> emitError,
-                                      Type type, StringRef what) {
+LogicalResult mlir::qopt::verifyQuantizedShapedType(
+    function_ref<InFlightDiagnostic()> emitError, Type type, StringRef what) {
   auto qtype = dyn_cast<QuantizedType>(getElementTypeOrSelf(type));
   if (!qtype)
     return emitError() << what << " type " << type << " is not quantized";
@@ -157,8 +157,7 @@ LogicalResult StatsOp::verify() {
                            << " is out of range for a tensor of rank "
                            << type.getRank();
     int64_t dim = type.getDimSize(*axis);
-    if (!ShapedType::isDynamic(dim) &&
-        static_cast<int64_t>(mins.size()) != dim)
+    if (!ShapedType::isDynamic(dim) && static_cast<int64_t>(mins.size()) != dim)
       return emitOpError() << "has " << mins.size()
                            << " per-axis ranges but dimension " << *axis
                            << " has size " << dim;
@@ -176,8 +175,9 @@ LogicalResult StatsOp::verify() {
       return emitOpError() << "'max' value #" << i << " is not finite ("
                            << maxs[i] << ")";
     if (mins[i] > maxs[i])
-      return emitOpError() << "'min' (" << mins[i] << ") is greater than 'max' ("
-                           << maxs[i] << ") at index " << i;
+      return emitOpError() << "'min' (" << mins[i]
+                           << ") is greater than 'max' (" << maxs[i]
+                           << ") at index " << i;
   }
 
   if (getScale().has_value() != getZeroPoint().has_value())
@@ -196,8 +196,7 @@ LogicalResult StatsOp::verify() {
   }
   if (std::optional<int64_t> bits = getBits())
     if (*bits < 2 || *bits > 32)
-      return emitOpError() << "bits (" << *bits
-                           << ") must be between 2 and 32";
+      return emitOpError() << "bits (" << *bits << ") must be between 2 and 32";
 
   unsigned histParts = getHistMin().has_value() + getHistMax().has_value() +
                        getCounts().has_value();
@@ -241,9 +240,9 @@ LogicalResult RequantizeOp::verify() {
   auto inShaped = dyn_cast<ShapedType>(inType);
   auto outShaped = dyn_cast<ShapedType>(outType);
   if (static_cast<bool>(inShaped) != static_cast<bool>(outShaped) ||
-      (inShaped && (inShaped.hasRank() != outShaped.hasRank() ||
-                    (inShaped.hasRank() &&
-                     inShaped.getShape() != outShaped.getShape()))))
+      (inShaped &&
+       (inShaped.hasRank() != outShaped.hasRank() ||
+        (inShaped.hasRank() && inShaped.getShape() != outShaped.getShape()))))
     return emitOpError() << "input and result shapes differ: " << inType
                          << " vs " << outType;
 

@@ -291,10 +291,18 @@ def bad_zero_point():
                  name="bad"), {}
 
 
+def bad_reshape_overflow():
+    # Found by qopt-onnx-import-fuzzer: the shape's product overflowed int64.
+    nodes = [helper.make_node("Reshape", ["x", "shape"], ["y"], name="rs")]
+    return model(nodes, [vi("x", [2, 3])], [vi("y", [6])],
+                 [init("shape", np.array([2**44 + 1, 2**62], np.int64))],
+                 name="bad"), {}
+
+
 MODELS = {f.__name__: f for f in [
     cnn_block, attention, det_head, qdq, bn_fold, shape_subgraph, large_init,
     bad_unknown_op, bad_opset, bad_attribute, bad_axis, bad_missing_init,
-    bad_dynamic, bad_qdq_scale, bad_zero_point]}
+    bad_dynamic, bad_qdq_scale, bad_zero_point, bad_reshape_overflow]}
 
 
 def main():

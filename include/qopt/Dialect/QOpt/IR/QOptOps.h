@@ -29,8 +29,9 @@ namespace mlir::qopt {
 /// their dimensions, zero points within the storage range. Reports through
 /// `emitError` and fails on the first problem. `what` names the value in the
 /// message ("input", "result").
-LogicalResult verifyQuantizedShapedType(function_ref<InFlightDiagnostic()> emitError,
-                                        Type type, StringRef what);
+LogicalResult
+verifyQuantizedShapedType(function_ref<InFlightDiagnostic()> emitError,
+                          Type type, StringRef what);
 
 /// True when converting a value of quantized type `from` to quantized type
 /// `to` is exact for every storage value of `from`: the same scale (per
