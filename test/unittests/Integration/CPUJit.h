@@ -10,6 +10,8 @@
 #ifndef QOPT_TEST_UNITTESTS_INTEGRATION_CPUJIT_H
 #define QOPT_TEST_UNITTESTS_INTEGRATION_CPUJIT_H
 
+#include "Jit.h"
+
 #include "qopt/InitAll.h"
 #include "qopt/Pipelines/LowerCPUPipeline.h"
 
@@ -71,20 +73,8 @@ public:
   /// `prePipeline` (textual, may be empty) runs before qopt-lower-cpu.
   explicit CPUJit(StringRef source, unsigned tileM = 4, unsigned tileN = 4,
                   bool gemm = true, StringRef prePipeline = "") {
-    static bool initialized = [] {
-      llvm::InitializeNativeTarget();
-      llvm::InitializeNativeTargetAsmPrinter();
-      registerAllPasses();
-      qopt::registerAllPasses();
-      return true;
-    }();
-    (void)initialized;
-    DialectRegistry registry;
-    registerAllDialects(registry);
-    registerAllExtensions(registry);
-    registerAllToLLVMIRTranslations(registry);
-    qopt::registerAllDialects(registry);
-    context = std::make_unique<MLIRContext>(registry);
+    initializeJit();
+    context = createJitContext();
     module = parseSourceString<ModuleOp>(source, context.get());
     if (!module) {
       error = "cannot parse the test module";

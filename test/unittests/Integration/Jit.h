@@ -29,25 +29,36 @@
 namespace qopt_test {
 using namespace mlir;
 
+/// Native target and pass registration, once per process.
+inline void initializeJit() {
+  static bool initialized = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    registerAllPasses();
+    qopt::registerAllPasses();
+    return true;
+  }();
+  (void)initialized;
+}
+
+/// A context with every dialect, extension and LLVM IR translation the
+/// lowered modules need.
+inline std::unique_ptr<MLIRContext> createJitContext() {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  qopt::registerAllDialects(registry);
+  return std::make_unique<MLIRContext>(registry);
+}
+
 /// Lowers a module of tensor functions written against memref boundaries and
 /// JIT-compiles it once.
 class Jit {
 public:
   explicit Jit(StringRef source, StringRef qoptPipeline) {
-    static bool initialized = [] {
-      llvm::InitializeNativeTarget();
-      llvm::InitializeNativeTargetAsmPrinter();
-      registerAllPasses();
-      qopt::registerAllPasses();
-      return true;
-    }();
-    (void)initialized;
-    DialectRegistry registry;
-    registerAllDialects(registry);
-    registerAllExtensions(registry);
-    registerAllToLLVMIRTranslations(registry);
-    qopt::registerAllDialects(registry);
-    context = std::make_unique<MLIRContext>(registry);
+    initializeJit();
+    context = createJitContext();
     module = parseSourceString<ModuleOp>(source, context.get());
     if (!module) {
       error = "cannot parse the test module";
