@@ -210,24 +210,17 @@ TEST(LowerQuantExecTest, QuantizeAndDequantizeMatchReferences) {
       llvm::formatv("!quant.uniform<u8:f32, {0:e17}:3>", scale);
   std::string narrow =
       llvm::formatv("!quant.uniform<i8<-127:127>:f32, {0:e17}>", scale);
-  std::string source = wrap("q", "f32", "i8",
-                            llvm::formatv(R"mlir(
+  // f32 -> quantized type -> its storage integers.
+  auto quantizeTo = [](StringRef name, StringRef qtype) {
+    return wrap(name, "f32", "i8",
+                llvm::formatv(R"mlir(
   %q = quant.qcast %t : tensor<?xf32> to tensor<?x{0}>
   %r = quant.scast %q : tensor<?x{0}> to tensor<?xi8>)mlir",
-                                          type)
-                                .str()) +
-                       wrap("qu8", "f32", "i8",
-                            llvm::formatv(R"mlir(
-  %q = quant.qcast %t : tensor<?xf32> to tensor<?x{0}>
-  %r = quant.scast %q : tensor<?x{0}> to tensor<?xi8>)mlir",
-                                          u8type)
-                                .str()) +
-                       wrap("qnarrow", "f32", "i8",
-                            llvm::formatv(R"mlir(
-  %q = quant.qcast %t : tensor<?xf32> to tensor<?x{0}>
-  %r = quant.scast %q : tensor<?x{0}> to tensor<?xi8>)mlir",
-                                          narrow)
-                                .str()) +
+                              qtype)
+                    .str());
+  };
+  std::string source = quantizeTo("q", type) + quantizeTo("qu8", u8type) +
+                       quantizeTo("qnarrow", narrow) +
                        wrap("d", "i8", "f32",
                             llvm::formatv(R"mlir(
   %q = quant.scast %t : tensor<?xi8> to tensor<?x{0}>
