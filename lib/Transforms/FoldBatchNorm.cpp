@@ -1,4 +1,4 @@
-//===- FoldBatchNorm.cpp - fold per-channel affine ops into weights -*- C++ -*-===//
+//===- FoldBatchNorm.cpp - fold BatchNorm into weights ----------*- C++ -*-===//
 //
 // qopt-fold-batchnorm: an inference BatchNormalization, and a Mul, Div, Add or
 // Sub by per-channel constants, after a convolution or a matmul is an affine
@@ -25,6 +25,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/SetVector.h"
 
 #include <cmath>
 #include <optional>
@@ -284,19 +285,29 @@ private:
 };
 } // namespace
 
-/// Erases `op` when nothing uses it, then the producers of its operands that
-/// this leaves unused (constants, reshapes, empties of a folded chain).
-static void eraseDeadTree(Operation *op) {
-  if (!op || !op->use_empty() ||
-      !isa<arith::ConstantOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp,
-           tensor::EmptyOp, linalg::FillOp>(op))
-    return;
-  SmallVector<Operation *> producers;
-  for (Value v : op->getOperands())
-    producers.push_back(v.getDefiningOp());
-  op->erase();
-  for (Operation *p : producers)
-    eraseDeadTree(p);
+/// Erases the ops of `worklist` that nothing uses any more (constants,
+/// reshapes, empties and fills of a folded chain), then the producers this
+/// leaves unused. Each op is erased once, whatever the duplicates.
+static void eraseDeadProducers(ArrayRef<Operation *> worklist) {
+  llvm::SetVector<Operation *> todo;
+  for (Operation *op : worklist)
+    if (op)
+      todo.insert(op);
+  DenseSet<Operation *> gone;
+  for (size_t i = 0; i < todo.size(); ++i) {
+    Operation *op = todo[i];
+    if (gone.contains(op) || !op->use_empty() ||
+        !isa<arith::ConstantOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp,
+             tensor::EmptyOp, linalg::FillOp>(op))
+      continue;
+    for (Value v : op->getOperands())
+      if (Operation *def = v.getDefiningOp())
+        todo.insert(def);
+    gone.insert(op);
+    op->erase();
+    // An op used twice by an erased op may now be dead: look again.
+    i = -1;
+  }
 }
 
 bool FoldBatchNormPass::foldChain(linalg::GenericOp last,
@@ -368,7 +379,6 @@ bool FoldBatchNormPass::foldChain(linalg::GenericOp last,
       b, wLoc, DenseElementsAttr::get(wType, ArrayRef<float>(scaled)));
   Operation *oldW = k->weight->get().getDefiningOp();
   k->weight->set(newW);
-  eraseDeadTree(oldW);
 
   // One bias add with the folded shift, named as the last folded op.
   Value out = k->op->getResult(0);
@@ -403,15 +413,16 @@ bool FoldBatchNormPass::foldChain(linalg::GenericOp last,
   }
   last.getResult(0).replaceAllUsesWith(result);
   // Erase the chain from its end; each link's only user was the next one.
+  SmallVector<Operation *> producers = {oldW};
   for (linalg::GenericOp op : chain) {
-    SmallVector<Operation *> producers;
     for (Value v : op->getOperands())
-      producers.push_back(v.getDefiningOp());
+      if (Operation *def = v.getDefiningOp();
+          def && !llvm::is_contained(chain, def))
+        producers.push_back(def);
     erased.insert(op);
     op.erase();
-    for (Operation *p : producers)
-      eraseDeadTree(p);
   }
+  eraseDeadProducers(producers);
   ++numFolded;
   numOpsRemoved += chain.size();
   return true;

@@ -14,6 +14,7 @@ import collections
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 SUITES = ["node", "pytorch-converted", "pytorch-operator", "simple"]
@@ -37,8 +38,10 @@ def main():
         for t in sorted(os.listdir(root)):
             if os.path.isfile(os.path.join(root, t, "model.onnx")):
                 dirs.append(os.path.join(root, t))
-    listing = a.out + ".list"
-    with open(listing, "w") as f:
+    # The list lives outside the source tree (docs/), so a commit made while
+    # the suite runs cannot pick it up.
+    fd, listing = tempfile.mkstemp(prefix="qopt-conformance-", suffix=".list")
+    with os.fdopen(fd, "w") as f:
         f.write("\n".join(dirs) + "\n")
     start = time.time()
     proc = subprocess.run([a.qopt_run, "-j", str(a.j), "--test-list", listing],

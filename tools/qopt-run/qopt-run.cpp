@@ -115,8 +115,9 @@ static cl::opt<std::string>
                           "module before lowering, e.g. qopt-fold-batchnorm"),
                  cl::init(""));
 static cl::opt<unsigned>
-    repeatRuns("repeat", cl::desc("Model mode: run the model this many times "
-                                  "(the run time printed is the fastest)"),
+    repeatRuns("repeat",
+               cl::desc("Model mode: run the model this many times "
+                        "(the run time printed is the fastest)"),
                cl::init(1));
 static cl::opt<bool> noFork("no-fork",
                             cl::desc("Run tests in this process (debugging)"),
@@ -620,8 +621,8 @@ static Outcome runTest(const std::string &dir, DialectRegistry &registry) {
     }
     std::vector<HostTensor> results;
     bool badInput = false;
-    out.reason = invokeEntry(*engine, ftype, inputs, outTypes, results,
-                             badInput);
+    out.reason =
+        invokeEntry(*engine, ftype, inputs, outTypes, results, badInput);
     if (!out.reason.empty()) {
       if (badInput) {
         out.status = "SKIP";
@@ -862,14 +863,12 @@ static int runModel(DialectRegistry &registry) {
     runMs = std::min(runMs, msSince(t0));
   }
   for (size_t r = 0; r < results.size(); ++r) {
-    std::string line = "output " + std::to_string(r) + " '" +
-                       proto.graph().output(r).name() + "' " +
-                       typeName(results[r].dtype) + " " +
-                       shapeStr(results[r].shape);
+    std::string line =
+        "output " + std::to_string(r) + " '" + proto.graph().output(r).name() +
+        "' " + typeName(results[r].dtype) + " " + shapeStr(results[r].shape);
     if (!outputDir.empty()) {
       llvm::sys::fs::create_directories(outputDir);
-      std::string path =
-          outputDir + "/output_" + std::to_string(r) + ".npy";
+      std::string path = outputDir + "/output_" + std::to_string(r) + ".npy";
       if (!writeNpy(path, results[r], err))
         return fail(err);
       line += " -> " + path;
