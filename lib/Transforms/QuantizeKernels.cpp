@@ -359,8 +359,106 @@ public:
 
 } // namespace
 
+/// Zero padding of a dequantized tensor is padding of its integers with the
+/// zero point (which dequantizes to exactly 0.0), so the padding moves to
+/// the integer side and the convolution reads a dcast again. Importers (ONNX
+/// Conv pads) write it in float:
+///   %d = quant.dcast %q : tensor<..x!quant.uniform<u8:f32, s:z>>
+///   %p = tensor.pad %d low[..] high[..] { tensor.yield %cst0.0 }
+///   -> %p = quant.dcast (quant.scast (tensor.pad (quant.scast %q) { z }))
+/// Per-tensor types only: per-axis zero points would need one pad value per
+/// channel.
+static void movePaddingToIntegers(Operation *root) {
+  SmallVector<tensor::PadOp> pads;
+  root->walk([&](tensor::PadOp pad) { pads.push_back(pad); });
+  for (tensor::PadOp pad : pads) {
+    auto dcast = pad.getSource().getDefiningOp<quant::DequantizeCastOp>();
+    // A pad that is itself requantized is a scale-keeping op
+    // (ScaleKeepingToStorage handles it).
+    if (!dcast || (pad->hasOneUse() &&
+                   isa<quant::QuantizeCastOp>(*pad->getUsers().begin())))
+      continue;
+    auto qtype = dyn_cast<quant::UniformQuantizedType>(
+        getElementTypeOrSelf(dcast.getInput()));
+    Value padValue = pad.getConstantPaddingValue();
+    FloatAttr zero;
+    if (!qtype || !padValue || !matchPattern(padValue, m_Constant(&zero)) ||
+        !zero.getValue().isZero())
+      continue;
+    OpBuilder b(pad);
+    Location loc = pad.getLoc();
+    auto sourceType = cast<RankedTensorType>(dcast.getInput().getType());
+    auto resultType = cast<RankedTensorType>(pad.getType());
+    Type storage = b.getIntegerType(qtype.getStorageTypeIntegralWidth());
+    Value ints = quant::StorageCastOp::create(b, loc, sourceType.clone(storage),
+                                              dcast.getInput());
+    Value zeroPoint = arith::ConstantOp::create(
+        b, loc, b.getIntegerAttr(storage, qtype.getZeroPoint()));
+    Value padded = tensor::PadOp::create(b, loc, resultType.clone(storage),
+                                         ints, pad.getMixedLowPad(),
+                                         pad.getMixedHighPad(), zeroPoint);
+    Value quantized =
+        quant::StorageCastOp::create(b, loc, resultType.clone(qtype), padded);
+    Value dequantized =
+        quant::DequantizeCastOp::create(b, loc, resultType, quantized);
+    pad.getResult().replaceAllUsesWith(dequantized);
+    pad.erase();
+  }
+}
+
+/// A reshape that only adds unit dimensions to a dequantized per-axis
+/// tensor (an ONNX bias [C] expanded to [1, C, 1, 1]) is the same reshape of
+/// its integers, with the quantized axis moved to where C lands:
+///   %e = tensor.expand_shape (quant.dcast %b :
+///   tensor<6x!quant.uniform<i32:f32:0, ..>>)
+///   -> quant.dcast (quant.scast (tensor.expand_shape (quant.scast %b)) : ..:1,
+///   ..>)
+static void moveExpandToIntegers(Operation *root) {
+  SmallVector<tensor::ExpandShapeOp> expands;
+  root->walk([&](tensor::ExpandShapeOp op) { expands.push_back(op); });
+  for (tensor::ExpandShapeOp expand : expands) {
+    auto dcast = expand.getSrc().getDefiningOp<quant::DequantizeCastOp>();
+    if (!dcast)
+      continue;
+    auto srcType = cast<RankedTensorType>(dcast.getInput().getType());
+    auto perAxis =
+        dyn_cast<quant::UniformQuantizedPerAxisType>(srcType.getElementType());
+    auto resultType = cast<RankedTensorType>(expand.getType());
+    if (!perAxis || !resultType.hasStaticShape() || srcType.getRank() != 1)
+      continue;
+    // The one non-unit result dimension holds the channel.
+    std::optional<int64_t> axis;
+    for (int64_t d = 0; d < resultType.getRank(); ++d)
+      if (resultType.getDimSize(d) != 1)
+        axis = axis ? -1 : d;
+    if (!axis || *axis < 0 ||
+        resultType.getDimSize(*axis) != srcType.getDimSize(0))
+      continue;
+    OpBuilder b(expand);
+    Location loc = expand.getLoc();
+    Type storage = b.getIntegerType(perAxis.getStorageTypeIntegralWidth());
+    auto newType = quant::UniformQuantizedPerAxisType::get(
+        perAxis.getFlags(), storage, perAxis.getExpressedType(),
+        perAxis.getScales(), perAxis.getZeroPoints(), *axis,
+        perAxis.getStorageTypeMin(), perAxis.getStorageTypeMax());
+    Value ints = quant::StorageCastOp::create(b, loc, srcType.clone(storage),
+                                              dcast.getInput());
+    Value expanded =
+        tensor::ExpandShapeOp::create(b, loc, resultType.clone(storage), ints,
+                                      expand.getReassociationIndices());
+    Value quantized = quant::StorageCastOp::create(
+        b, loc, resultType.clone(newType), expanded);
+    Value dequantized =
+        quant::DequantizeCastOp::create(b, loc, resultType, quantized);
+    expand.getResult().replaceAllUsesWith(dequantized);
+    expand.erase();
+  }
+}
+
 void QuantizeKernelsPass::runOnOperation() {
   MLIRContext *ctx = &getContext();
+  movePaddingToIntegers(getOperation());
+  moveExpandToIntegers(getOperation());
   RewritePatternSet patterns(ctx);
   populateContractionPatterns(patterns);
   populateElementwisePatterns(patterns);
