@@ -258,6 +258,37 @@ static std::optional<Contraction> matchContraction(Value v) {
       k = {mm, 1, 1, mm.getDpsInputOperand(1), {}};
     else
       return std::nullopt;
+  } else if (auto generic = dyn_cast<linalg::GenericOp>(def)) {
+    // The importer's generic convolutions (grouped, depthwise, 1-d and 3-d):
+    // loop d1 is the output channel, dimension 1 of the result and dimension
+    // 0 of the weight, and the body accumulates in0 * in1.
+    if (generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
+        generic.getNumReductionLoops() == 0)
+      return std::nullopt;
+    SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+    AffineExpr d1 = getAffineDimExpr(1, generic.getContext());
+    if (maps[2].getNumResults() < 2 || maps[2].getResult(1) != d1 ||
+        !maps[2].isProjectedPermutation() || maps[1].getNumResults() < 1 ||
+        maps[1].getResult(0) != d1 ||
+        llvm::count(maps[1].getResults(), d1) != 1)
+      return std::nullopt;
+    Block &body = generic.getRegion().front();
+    auto add = dyn_cast_or_null<arith::AddFOp>(
+        cast<linalg::YieldOp>(body.getTerminator())
+            .getOperand(0)
+            .getDefiningOp());
+    if (!add || body.getOperations().size() != 3)
+      return std::nullopt;
+    Value product = add.getLhs() == body.getArgument(2)   ? add.getRhs()
+                    : add.getRhs() == body.getArgument(2) ? add.getLhs()
+                                                          : Value();
+    auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
+    if (!mul || !((mul.getLhs() == body.getArgument(0) &&
+                   mul.getRhs() == body.getArgument(1)) ||
+                  (mul.getLhs() == body.getArgument(1) &&
+                   mul.getRhs() == body.getArgument(0))))
+      return std::nullopt;
+    k = {cast<linalg::LinalgOp>(def), 1, 0, generic.getDpsInputOperand(1), {}};
   } else {
     return std::nullopt;
   }

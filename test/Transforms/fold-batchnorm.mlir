@@ -157,3 +157,48 @@ func.func @not_folded(%x: tensor<1x2x4x4xf32>, %full: tensor<1x2x4x4xf32>) -> (t
   } -> tensor<1x2x4x4xf32>
   return %y1, %y2, %y3, %y4 : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// A depthwise convolution (group = 2, imported as a linalg.generic whose loop
+// d1 is the output channel and dimension 0 of the weight) followed by the
+// same BatchNormalization and no conv bias: a = [1, 0.125] as above,
+// b = a * (0 - mean) + B = [1 * -0.5 + 1, 0.125 * -2 - 1] = [0.5, -1.25],
+// W' = [3 * 1, 4 * 0.125] = [3, 0.5].
+
+// CHECK-LABEL: func.func @depthwise_bn
+// CHECK: %[[W:.*]] = arith.constant dense<{{\[\[\[\[}}3.000000e+00]]], {{\[\[\[}}5.000000e-01]]]]> : tensor<2x1x1x1xf32>
+// CHECK: %[[C:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[W]] : tensor<1x2x4x4xf32>, tensor<2x1x1x1xf32>)
+// CHECK: %[[B:.*]] = arith.constant dense<[5.000000e-01, -1.250000e+00]> : tensor<2xf32>
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}} ins(%[[C]], %[[B]] : tensor<1x2x4x4xf32>, tensor<2xf32>)
+// CHECK-NOT: math.sqrt
+// CHECK: return %[[Y]]
+func.func @depthwise_bn(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w = arith.constant dense<[[[[3.0]]], [[[4.0]]]]> : tensor<2x1x1x1xf32>
+  %zero = arith.constant 0.0 : f32
+  %e0 = tensor.empty() : tensor<1x2x4x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e0 : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1 + d4, d2 + d5, d3 + d6)>, affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>, affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x2x4x4xf32>, tensor<2x1x1x1xf32>) outs(%f : tensor<1x2x4x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2x4x4xf32> loc("dw1")
+  %scale = arith.constant dense<[[[2.0]], [[0.5]]]> : tensor<2x1x1xf32>
+  %bias = arith.constant dense<[[[1.0]], [[-1.0]]]> : tensor<2x1x1xf32>
+  %mean = arith.constant dense<[[[0.5]], [[2.0]]]> : tensor<2x1x1xf32>
+  %var = arith.constant dense<[[[3.0]], [[15.0]]]> : tensor<2x1x1xf32>
+  %e2 = tensor.empty() : tensor<1x2x4x4xf32>
+  %bn = linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>, affine_map<(n, c, h, w) -> (c, 0, 0)>, affine_map<(n, c, h, w) -> (c, 0, 0)>, affine_map<(n, c, h, w) -> (c, 0, 0)>, affine_map<(n, c, h, w) -> (c, 0, 0)>, affine_map<(n, c, h, w) -> (n, c, h, w)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%c, %scale, %bias, %mean, %var : tensor<1x2x4x4xf32>, tensor<2x1x1xf32>, tensor<2x1x1xf32>, tensor<2x1x1xf32>, tensor<2x1x1xf32>) outs(%e2 : tensor<1x2x4x4xf32>) {
+  ^bb0(%in: f32, %s: f32, %bb: f32, %m: f32, %v: f32, %o: f32):
+    %d = arith.subf %in, %m : f32
+    %eps = arith.constant 1.0 : f32
+    %ve = arith.addf %v, %eps : f32
+    %sd = math.sqrt %ve : f32
+    %n = arith.divf %d, %sd : f32
+    %sc = arith.mulf %n, %s : f32
+    %r = arith.addf %sc, %bb : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x4x4xf32> loc("bn1")
+  return %bn : tensor<1x2x4x4xf32>
+}

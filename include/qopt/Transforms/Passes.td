@@ -329,8 +329,10 @@ def FoldBatchNorm : Pass<"qopt-fold-batchnorm", "::mlir::ModuleOp"> {
     along the channel dimension (dimension 1), and the body must be affine
     in that result (addf, subf, mulf, divf by a constant, negf, sqrt of a
     constant). Contractions: `linalg.conv_2d_nchw_fchw` (channel = filter
-    dimension 0) and `linalg.matmul` (channel = column of B), with a
-    constant weight, a zero-filled init and no other user of their result.
+    dimension 0), the importer's generic convolutions (grouped, depthwise,
+    1-d, 3-d: loop d1 is the output channel and dimension 0 of the weight,
+    body `out + in0 * in1`) and `linalg.matmul` (channel = column of B), with
+    a constant weight, a zero-filled init and no other user of their result.
 
     The resulting bias add carries the location (the ONNX tensor name) of
     the last folded op, so calibration statistics still find it; the names
