@@ -158,8 +158,8 @@ double vnniPeakGops() {
     double t = now() - t0;
     best = std::max(best, iters * 16.0 * 128.0 / t / 1e9);
   }
-  volatile int sink = _mm512_reduce_add_epi32(acc[0]) +
-                      _mm512_reduce_add_epi32(acc[15]);
+  volatile int sink =
+      _mm512_reduce_add_epi32(acc[0]) + _mm512_reduce_add_epi32(acc[15]);
   (void)sink;
   return best;
 }
@@ -178,9 +178,8 @@ int main() {
 
   double peak = vnniPeakGops();
   std::printf("vpdpbusd peak (one core, measured): %.1f GOPS\n\n", peak);
-  std::printf("%-22s %9s %9s %9s %9s %8s %8s %8s\n", "shape MxNxK",
-              "int8", "f32", "oneDNN", "OpenBLAS", "i8/f32", "i8/dnnl",
-              "i8/peak");
+  std::printf("%-22s %9s %9s %9s %9s %8s %8s %8s\n", "shape MxNxK", "int8",
+              "f32", "oneDNN", "OpenBLAS", "i8/f32", "i8/dnnl", "i8/peak");
   std::printf("%-22s %9s %9s %9s %9s\n", "", "GOPS", "GFLOPS", "u8s8 GOPS",
               "GFLOPS");
   struct Shape {
@@ -226,7 +225,8 @@ int main() {
           return 1;
         }
       }
-    double tInt8 = timeIt([&] { qi.run<int8_t, int32_t>(a8.data(), nullptr, n); });
+    double tInt8 =
+        timeIt([&] { qi.run<int8_t, int32_t>(a8.data(), nullptr, n); });
     double tF32 = timeIt([&] { qf.run<float, float>(af.data(), nullptr, n); });
 
     // oneDNN u8s8s32 (row-major, A as u8 = a + 128, the same bias qopt
@@ -247,8 +247,8 @@ int main() {
     });
     double gI = ops / tInt8 / 1e9, gF = ops / tF32 / 1e9,
            gD = ops / tDnnl / 1e9, gB = ops / tBlas / 1e9;
-    std::printf("%-22s %9.1f %9.1f %9.1f %9.1f %7.2fx %7.2fx %7.0f%%\n",
-                s.name, gI, gF, gD, gB, gI / gF, gI / gD, 100.0 * gI / peak);
+    std::printf("%-22s %9.1f %9.1f %9.1f %9.1f %7.2fx %7.2fx %7.0f%%\n", s.name,
+                gI, gF, gD, gB, gI / gF, gI / gD, 100.0 * gI / peak);
     std::fflush(stdout);
   }
   return 0;

@@ -33,9 +33,9 @@ struct LowerCPUOptions : public PassPipelineOptions<LowerCPUOptions> {
       *this, "features",
       llvm::cl::desc("Extra target features, `+avx512vnni,-avx512bf16` style"),
       llvm::cl::init("")};
-  PassOptions::Option<unsigned> tileM{
-      *this, "tile-m", llvm::cl::desc("GEMM register tile rows"),
-      llvm::cl::init(4)};
+  PassOptions::Option<unsigned> tileM{*this, "tile-m",
+                                      llvm::cl::desc("GEMM register tile rows"),
+                                      llvm::cl::init(4)};
   PassOptions::Option<unsigned> tileN{
       *this, "tile-n",
       llvm::cl::desc("GEMM register tile width in 16-lane vectors"),

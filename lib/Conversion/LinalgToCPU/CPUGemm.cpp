@@ -198,10 +198,10 @@ static PackedWeights packWeights(OpBuilder &b, Location loc,
                                  const Contraction &c, AffineMap weightMap,
                                  int64_t numBlocksN, int64_t group) {
   auto weightType = cast<RankedTensorType>(c.weights.getType());
-  SmallVector<int64_t> kOff = weightOffsets(c.kDims, c.loopSizes, weightMap,
-                                            weightType.getShape());
-  SmallVector<int64_t> nOff = weightOffsets(c.nDims, c.loopSizes, weightMap,
-                                            weightType.getShape());
+  SmallVector<int64_t> kOff =
+      weightOffsets(c.kDims, c.loopSizes, weightMap, weightType.getShape());
+  SmallVector<int64_t> nOff =
+      weightOffsets(c.nDims, c.loopSizes, weightMap, weightType.getShape());
   int64_t k = kOff.size(), n = nOff.size();
   int64_t kGroups = llvm::divideCeil(k, group);
   int64_t rowLen = 16 * group;
@@ -249,14 +249,14 @@ static PackedWeights packWeights(OpBuilder &b, Location loc,
 class KernelEmitter {
 public:
   KernelEmitter(OpBuilder &b, Location loc, GemmKind kind, Value a,
-                PackedWeights w, int64_t m, int64_t n, int64_t k,
-                int64_t tileM, int64_t tileN)
-      : b(b), loc(loc), kind(kind), a(a), w(w), m(m), k(k),
-        tileM(tileM), tileN(tileN) {
+                PackedWeights w, int64_t m, int64_t n, int64_t k, int64_t tileM,
+                int64_t tileN)
+      : b(b), loc(loc), kind(kind), a(a), w(w), m(m), k(k), tileM(tileM),
+        tileN(tileN) {
     group = kind == GemmKind::Int8 ? 4 : 1;
     fullGroups = k / group;
-    elementType = kind == GemmKind::Int8 ? Type(b.getI32Type())
-                                         : Type(b.getF32Type());
+    elementType =
+        kind == GemmKind::Int8 ? Type(b.getI32Type()) : Type(b.getF32Type());
     accType = VectorType::get({16}, elementType);
     numBlocksN = llvm::divideCeil(llvm::divideCeil(n, 16), tileN) * tileN;
     nInBounds = n % (16 * tileN) == 0;
@@ -303,8 +303,8 @@ private:
           SmallVector<Value> columns;
           for (int64_t j = 0; j < tileN; ++j)
             columns.push_back(mul(add(nb0, j), 16));
-          Value zero = arith::ConstantOp::create(
-              b, loc, b.getZeroAttr(elementType));
+          Value zero =
+              arith::ConstantOp::create(b, loc, b.getZeroAttr(elementType));
           SmallVector<Value> accs;
           for (int64_t i = 0; i < rows; ++i)
             for (int64_t j = 0; j < tileN; ++j) {
@@ -353,21 +353,20 @@ private:
     SmallVector<Value> weightVecs, actVecs;
     Type i8 = b.getI8Type(), i32 = b.getI32Type();
     for (int64_t j = 0; j < tileN; ++j) {
-      Value zero =
-          arith::ConstantOp::create(b, loc, b.getZeroAttr(
-                                                kind == GemmKind::Int8
-                                                    ? i8
-                                                    : Type(b.getF32Type())));
+      Value zero = arith::ConstantOp::create(
+          b, loc,
+          b.getZeroAttr(kind == GemmKind::Int8 ? i8 : Type(b.getF32Type())));
       Value row = vector::TransferReadOp::create(
-          b, loc, VectorType::get({16 * group}, getElementTypeOrSelf(
-                                                    w.packed.getType())),
+          b, loc,
+          VectorType::get({16 * group},
+                          getElementTypeOrSelf(w.packed.getType())),
           w.packed, ValueRange{add(nb0, j), kg, index(0)}, zero,
           ArrayRef<bool>{true});
       if (kind == GemmKind::Int8) {
         row = vector::ShapeCastOp::create(b, loc, VectorType::get({16, 4}, i8),
                                           row);
-        row = arith::ExtSIOp::create(b, loc, VectorType::get({16, 4}, i32),
-                                     row);
+        row =
+            arith::ExtSIOp::create(b, loc, VectorType::get({16, 4}, i32), row);
       }
       weightVecs.push_back(row);
     }
@@ -375,21 +374,20 @@ private:
       if (kind == GemmKind::Int8) {
         Value pad = arith::ConstantIntOp::create(b, loc, i8, 0);
         Value bytes = vector::TransferReadOp::create(
-            b, loc, VectorType::get({4}, i8), a,
-            ValueRange{add(m0, i), kIndex}, pad, ArrayRef<bool>{aInBounds});
+            b, loc, VectorType::get({4}, i8), a, ValueRange{add(m0, i), kIndex},
+            pad, ArrayRef<bool>{aInBounds});
         // +128 to u8: flipping the sign bit of a two's complement byte.
         Value bias = arith::ConstantOp::create(
             b, loc,
             DenseElementsAttr::get(VectorType::get({4}, i8),
                                    b.getIntegerAttr(i8, -128)));
         Value biased = arith::XOrIOp::create(b, loc, bytes, bias);
-        actVecs.push_back(arith::ExtUIOp::create(
-            b, loc, VectorType::get({4}, i32), biased));
+        actVecs.push_back(
+            arith::ExtUIOp::create(b, loc, VectorType::get({4}, i32), biased));
       } else {
         Value scalar = tensor::ExtractOp::create(
             b, loc, a, ValueRange{add(m0, i), kIndex});
-        actVecs.push_back(
-            vector::BroadcastOp::create(b, loc, accType, scalar));
+        actVecs.push_back(vector::BroadcastOp::create(b, loc, accType, scalar));
       }
     }
     MLIRContext *ctx = b.getContext();
@@ -405,8 +403,8 @@ private:
               ArrayRef<vector::IteratorType>{vector::IteratorType::parallel,
                                              vector::IteratorType::reduction}));
         else
-          next.push_back(vector::FMAOp::create(b, loc, actVecs[i],
-                                               weightVecs[j], acc));
+          next.push_back(
+              vector::FMAOp::create(b, loc, actVecs[i], weightVecs[j], acc));
       }
     return next;
   }
@@ -475,8 +473,8 @@ LogicalResult CPUGemmPass::rewrite(IRRewriter &rewriter, linalg::GenericOp op,
       replacement[d] = rewriter.getAffineDimExpr(i);
       shape.push_back(sizes[d]);
     }
-    AffineMap inMap = actMap.replaceDimsAndSymbols(replacement, {}, mk.size(),
-                                                   0);
+    AffineMap inMap =
+        actMap.replaceDimsAndSymbols(replacement, {}, mk.size(), 0);
     AffineMap idMap = rewriter.getMultiDimIdentityMap(mk.size());
     Value empty = tensor::EmptyOp::create(rewriter, loc, shape, actElt);
     SmallVector<utils::IteratorType> par(mk.size(),
@@ -532,8 +530,8 @@ LogicalResult CPUGemmPass::rewrite(IRRewriter &rewriter, linalg::GenericOp op,
   }
   if (!identity) {
     auto outType = cast<RankedTensorType>(op->getResult(0).getType());
-    Value empty = tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
-                                          accElt);
+    Value empty =
+        tensor::EmptyOp::create(rewriter, loc, outType.getShape(), accElt);
     result = linalg::TransposeOp::create(rewriter, loc, result, empty,
                                          invertPermutationVector(perm))
                  .getResult()[0];

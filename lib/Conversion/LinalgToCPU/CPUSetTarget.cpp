@@ -24,7 +24,8 @@ using namespace mlir;
 using namespace mlir::qopt;
 
 namespace {
-struct CPUSetTargetPass : public qopt::impl::CPUSetTargetBase<CPUSetTargetPass> {
+struct CPUSetTargetPass
+    : public qopt::impl::CPUSetTargetBase<CPUSetTargetPass> {
   using CPUSetTargetBase::CPUSetTargetBase;
   void runOnOperation() override;
 };

@@ -48,17 +48,17 @@ FailureOr<CPUTarget> mlir::qopt::resolveCPUTarget(StringRef target,
   llvm::Triple triple(result.triple);
   if (triple.getArch() != llvm::Triple::x86_64 &&
       triple.getArch() != llvm::Triple::aarch64) {
-    errorMessage = ("target '" + target +
-                    "' is not supported; use x86_64 or aarch64")
-                       .str();
+    errorMessage =
+        ("target '" + target + "' is not supported; use x86_64 or aarch64")
+            .str();
     return failure();
   }
   std::string lookupError;
   const llvm::Target *llvmTarget =
       llvm::TargetRegistry::lookupTarget(triple, lookupError);
   if (!llvmTarget) {
-    errorMessage = "LLVM has no target for '" + result.triple +
-                   "': " + lookupError;
+    errorMessage =
+        "LLVM has no target for '" + result.triple + "': " + lookupError;
     return failure();
   }
 
@@ -67,8 +67,7 @@ FailureOr<CPUTarget> mlir::qopt::resolveCPUTarget(StringRef target,
     llvm::Triple host(llvm::sys::getProcessTriple());
     if (host.getArch() != triple.getArch()) {
       errorMessage = ("cpu=host names this machine (" + host.getArchName() +
-                      "), which is not the target '" + target +
-                      "'; name a CPU")
+                      "), which is not the target '" + target + "'; name a CPU")
                          .str();
       return failure();
     }
@@ -111,9 +110,9 @@ FailureOr<CPUTarget> mlir::qopt::resolveCPUTarget(StringRef target,
                       [&](const llvm::SubtargetFeatureKV &kv) {
                         return name == kv.Key;
                       })) {
-      errorMessage = ("feature '" + feature + "' is not a feature of " +
-                      result.triple)
-                         .str();
+      errorMessage =
+          ("feature '" + feature + "' is not a feature of " + result.triple)
+              .str();
       return failure();
     }
   }
@@ -126,10 +125,9 @@ bool CPUFeatureQuery::hasFeatures(Operation *funcOp,
   auto featuresAttr =
       funcOp->getAttrOfType<LLVM::TargetFeaturesAttr>("target_features");
   auto module = funcOp->getParentOfType<ModuleOp>();
-  auto tripleAttr =
-      module ? module->getAttrOfType<StringAttr>(
-                   LLVM::LLVMDialect::getTargetTripleAttrName())
-             : StringAttr();
+  auto tripleAttr = module ? module->getAttrOfType<StringAttr>(
+                                 LLVM::LLVMDialect::getTargetTripleAttrName())
+                           : StringAttr();
   if (!tripleAttr || (!cpuAttr && !featuresAttr))
     return false;
   std::string cpu = cpuAttr ? cpuAttr.str() : "";

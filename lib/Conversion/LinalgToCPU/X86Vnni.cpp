@@ -43,9 +43,11 @@ static Value matchExtFromI8(Value v, ArrayRef<int64_t> shape) {
 ///
 ///   %w32 = arith.extsi %w : vector<16x4xi8> to vector<16x4xi32>
 ///   %x32 = arith.extui %x : vector<4xi8> to vector<4xi32>
-///   %r = vector.contract {(n,k)->(n,k), (n,k)->(k), (n,k)->(n)} %w32, %x32, %acc
+///   %r = vector.contract {(n,k)->(n,k), (n,k)->(k), (n,k)->(n)} %w32, %x32,
+///   %acc
 /// becomes
-///   %r = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%acc, bcast(%x), %w)
+///   %r = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%acc, bcast(%x),
+///   %w)
 static LogicalResult rewriteContract(RewriterBase &rewriter,
                                      vector::ContractionOp op) {
   auto accType = dyn_cast<VectorType>(op.getAcc().getType());
@@ -78,11 +80,11 @@ static LogicalResult rewriteContract(RewriterBase &rewriter,
   else
     w64 = vector::ShapeCastOp::create(rewriter, loc, bytes64, weights);
   // The four activation bytes, as one i32, in every lane.
-  Value word = vector::BitCastOp::create(rewriter, loc,
-                                         VectorType::get({1}, i32), act);
+  Value word =
+      vector::BitCastOp::create(rewriter, loc, VectorType::get({1}, i32), act);
   Value scalar = vector::ExtractOp::create(rewriter, loc, word, 0);
-  Value splat = vector::BroadcastOp::create(
-      rewriter, loc, VectorType::get({16}, i32), scalar);
+  Value splat = vector::BroadcastOp::create(rewriter, loc,
+                                            VectorType::get({16}, i32), scalar);
   Value a64 = vector::BitCastOp::create(rewriter, loc, bytes64, splat);
   auto call = LLVM::CallIntrinsicOp::create(
       rewriter, loc, accType,

@@ -120,8 +120,8 @@ public:
     ASSERT_TRUE(engine) << error;
     auto symbol = engine->lookup(("_mlir_ciface_" + name).str());
     ASSERT_TRUE(bool(symbol)) << llvm::toString(symbol.takeError());
-    using Fn = void (*)(StridedMemRefType<Out, RO> *,
-                        StridedMemRefType<In, RI> *);
+    using Fn =
+        void (*)(StridedMemRefType<Out, RO> *, StridedMemRefType<In, RI> *);
     auto fn = reinterpret_cast<Fn>(*symbol);
     StridedMemRefType<In, RI> arg = in.descriptor();
     StridedMemRefType<Out, RO> result;

@@ -71,13 +71,12 @@ struct MatmulCase {
 
 void runMatmul(const MatmulCase &c, unsigned seed) {
   std::vector<int8_t> w = randomInts<int8_t>(c.k * c.n, -128, 127, seed);
-  std::vector<int32_t> bias = randomInts<int32_t>(c.n, -100000, 100000, seed + 1);
+  std::vector<int32_t> bias =
+      randomInts<int32_t>(c.n, -100000, 100000, seed + 1);
   std::string wType = c.transposed
                           ? llvm::formatv("tensor<{0}x{1}xi8>", c.n, c.k).str()
                           : llvm::formatv("tensor<{0}x{1}xi8>", c.k, c.n).str();
-  std::string contraction =
-      c.transposed
-          ? llvm::formatv(R"mlir(
+  std::string contraction = c.transposed ? llvm::formatv(R"mlir(
   %r = linalg.generic {{indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>],
                        iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %w : tensor<{0}x{1}xi8>, {3}) outs(%init : tensor<{0}x{2}xi32>) {{
@@ -88,12 +87,12 @@ void runMatmul(const MatmulCase &c, unsigned seed) {
     %s = arith.addi %acc, %p : i32
     linalg.yield %s : i32
   } -> tensor<{0}x{2}xi32>)mlir",
-                          c.m, c.k, c.n, wType)
-                .str()
-          : llvm::formatv(R"mlir(
+                                                         c.m, c.k, c.n, wType)
+                                               .str()
+                                         : llvm::formatv(R"mlir(
   %r = linalg.matmul ins(%a, %w : tensor<{0}x{1}xi8>, {3}) outs(%init : tensor<{0}x{2}xi32>) -> tensor<{0}x{2}xi32>)mlir",
-                          c.m, c.k, c.n, wType)
-                .str();
+                                                         c.m, c.k, c.n, wType)
+                                               .str();
   std::string source = llvm::formatv(R"mlir(
 func.func @mm(%a: tensor<{0}x{1}xi8>) -> tensor<{0}x{2}xi32> {{
   %w = arith.constant {3} : {5}
@@ -104,8 +103,8 @@ func.func @mm(%a: tensor<{0}x{1}xi8>) -> tensor<{0}x{2}xi32> {{
   return %r : tensor<{0}x{2}xi32>
 }
 )mlir",
-                                     c.m, c.k, c.n, hexDense(w),
-                                     hexDense(bias), wType, contraction)
+                                     c.m, c.k, c.n, hexDense(w), hexDense(bias),
+                                     wType, contraction)
                            .str();
   CPUJit jit(source, c.tileM, c.tileN);
   ASSERT_TRUE(jit.error.empty()) << jit.error;
@@ -150,19 +149,23 @@ void runConv(const ConvCase &c, unsigned seed) {
   std::vector<int8_t> filter =
       randomInts<int8_t>(c.kh * c.kw * c.c * c.f, -128, 127, seed);
   std::string inType =
-      c.nchw ? llvm::formatv("tensor<{0}x{1}x{2}x{3}xi8>", c.n, c.c, c.h, c.w).str()
-             : llvm::formatv("tensor<{0}x{1}x{2}x{3}xi8>", c.n, c.h, c.w, c.c).str();
+      c.nchw ? llvm::formatv("tensor<{0}x{1}x{2}x{3}xi8>", c.n, c.c, c.h, c.w)
+                   .str()
+             : llvm::formatv("tensor<{0}x{1}x{2}x{3}xi8>", c.n, c.h, c.w, c.c)
+                   .str();
   std::string fType =
-      c.nchw
-          ? llvm::formatv("tensor<{0}x{1}x{2}x{3}xi8>", c.f, c.c, c.kh, c.kw).str()
-          : llvm::formatv("tensor<{0}x{1}x{2}x{3}xi8>", c.kh, c.kw, c.c, c.f).str();
-  std::string outType =
-      c.nchw
-          ? llvm::formatv("tensor<{0}x{1}x{2}x{3}xi32>", c.n, c.f, c.oh(), c.ow())
-                .str()
-          : llvm::formatv("tensor<{0}x{1}x{2}x{3}xi32>", c.n, c.oh(), c.ow(), c.f)
-                .str();
-  std::string source = llvm::formatv(R"mlir(
+      c.nchw ? llvm::formatv("tensor<{0}x{1}x{2}x{3}xi8>", c.f, c.c, c.kh, c.kw)
+                   .str()
+             : llvm::formatv("tensor<{0}x{1}x{2}x{3}xi8>", c.kh, c.kw, c.c, c.f)
+                   .str();
+  std::string outType = c.nchw ? llvm::formatv("tensor<{0}x{1}x{2}x{3}xi32>",
+                                               c.n, c.f, c.oh(), c.ow())
+                                     .str()
+                               : llvm::formatv("tensor<{0}x{1}x{2}x{3}xi32>",
+                                               c.n, c.oh(), c.ow(), c.f)
+                                     .str();
+  std::string source =
+      llvm::formatv(R"mlir(
 func.func @conv(%x: {0}) -> {2} {{
   %f = arith.constant {3} : {1}
   %z = arith.constant 0 : i32
@@ -173,20 +176,19 @@ func.func @conv(%x: {0}) -> {2} {{
   return %r : {2}
 }
 )mlir",
-                                     inType, fType, outType, hexDense(filter),
-                                     c.nchw ? "conv_2d_nchw_fchw"
-                                            : "conv_2d_nhwc_hwcf",
-                                     c.dilation, c.stride)
-                           .str();
+                    inType, fType, outType, hexDense(filter),
+                    c.nchw ? "conv_2d_nchw_fchw" : "conv_2d_nhwc_hwcf",
+                    c.dilation, c.stride)
+          .str();
   CPUJit jit(source);
   ASSERT_TRUE(jit.error.empty()) << jit.error;
   expectVnniUsed(jit);
   Buffer<int8_t, 4> x(c.nchw ? std::array<int64_t, 4>{c.n, c.c, c.h, c.w}
                              : std::array<int64_t, 4>{c.n, c.h, c.w, c.c});
   x.data = randomInts<int8_t>(x.data.size(), -128, 127, seed + 7);
-  Buffer<int32_t, 4> out(c.nchw
-                             ? std::array<int64_t, 4>{c.n, c.f, c.oh(), c.ow()}
-                             : std::array<int64_t, 4>{c.n, c.oh(), c.ow(), c.f});
+  Buffer<int32_t, 4> out(
+      c.nchw ? std::array<int64_t, 4>{c.n, c.f, c.oh(), c.ow()}
+             : std::array<int64_t, 4>{c.n, c.oh(), c.ow(), c.f});
   jit.run("conv", x, out);
   for (int64_t b = 0; b < c.n; ++b)
     for (int64_t oy = 0; oy < c.oh(); ++oy)
@@ -317,11 +319,12 @@ TEST(CPULowerTest, QuantizedFcThroughQoptFlow) {
     scales += llvm::formatv("{0}{1:e9}", j ? ", " : "", s).str();
     biasScales += llvm::formatv("{0}{1:e9}", j ? ", " : "", s * 0.0627).str();
   }
-  std::string wq = llvm::formatv(
-      "!quant.uniform<i8<-127:127>:f32:1, {{{0}}>", scales);
+  std::string wq =
+      llvm::formatv("!quant.uniform<i8<-127:127>:f32:1, {{{0}}>", scales);
   std::string bq =
       llvm::formatv("!quant.uniform<i32:f32:0, {{{0}}>", biasScales);
-  std::string source = llvm::formatv(R"mlir(
+  std::string source =
+      llvm::formatv(R"mlir(
 func.func @qfc(%ai: tensor<{0}x{1}xi8>) -> tensor<{0}x{2}xi8> {{
   %aq = quant.scast %ai : tensor<{0}x{1}xi8> to tensor<{0}x{1}x!quant.uniform<i8:f32, 0.0627:-14>>
   %a = quant.dcast %aq : tensor<{0}x{1}x!quant.uniform<i8:f32, 0.0627:-14>> to tensor<{0}x{1}xf32>
@@ -348,9 +351,8 @@ func.func @qfc(%ai: tensor<{0}x{1}xi8>) -> tensor<{0}x{2}xi8> {{
   return %oi : tensor<{0}x{2}xi8>
 }
 )mlir",
-                                     m, k, n, hexDense(w), hexDense(bias), wq,
-                                     bq)
-                           .str();
+                    m, k, n, hexDense(w), hexDense(bias), wq, bq)
+          .str();
   StringRef flow = "qopt-quantize-kernels,qopt-fold-requant,canonicalize,"
                    "qopt-lower-quant";
   CPUJit kernels(source, 4, 4, /*gemm=*/true, flow);
