@@ -284,25 +284,24 @@ static std::vector<DataSet> readDataSets(const std::string &dir,
     std::string sd = dir + "/test_data_set_" + std::to_string(k);
     if (!llvm::sys::fs::is_directory(sd))
       break;
+    // Reads <sd>/<prefix>_0.pb, <prefix>_1.pb, ... until one is missing.
+    auto readNumbered = [&](StringRef prefix,
+                            std::vector<HostTensor> &into) -> bool {
+      for (int i = 0;; ++i) {
+        std::string p =
+            sd + "/" + prefix.str() + "_" + std::to_string(i) + ".pb";
+        if (!llvm::sys::fs::exists(p))
+          return true;
+        HostTensor t;
+        if (!readTensorFile(p, t, err))
+          return false;
+        into.push_back(std::move(t));
+      }
+    };
     DataSet ds;
-    for (int i = 0;; ++i) {
-      std::string p = sd + "/input_" + std::to_string(i) + ".pb";
-      if (!llvm::sys::fs::exists(p))
-        break;
-      HostTensor t;
-      if (!readTensorFile(p, t, err))
-        return {};
-      ds.inputs.push_back(std::move(t));
-    }
-    for (int i = 0;; ++i) {
-      std::string p = sd + "/output_" + std::to_string(i) + ".pb";
-      if (!llvm::sys::fs::exists(p))
-        break;
-      HostTensor t;
-      if (!readTensorFile(p, t, err))
-        return {};
-      ds.outputs.push_back(std::move(t));
-    }
+    if (!readNumbered("input", ds.inputs) ||
+        !readNumbered("output", ds.outputs))
+      return {};
     sets.push_back(std::move(ds));
   }
   return sets;
