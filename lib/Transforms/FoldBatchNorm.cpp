@@ -12,7 +12,10 @@
 // linalg.generic bodies symbolically (every operand but the convolution's
 // result must be a constant broadcast along the channel dimension), which
 // covers the importer's BatchNormalization form
-// `(x - mean) / sqrt(var + eps) * scale + B` and its elementwise ops.
+// `(x - mean) / sqrt(var + eps) * scale + B` and its elementwise ops. The
+// contraction's weight is a constant, or the importer's ConvTranspose weight
+// (a transposing, flipping linalg.generic copy of the initializer), which
+// the pass evaluates so that the folded weight is again a constant.
 //
 //===----------------------------------------------------------------------===//
 
@@ -71,6 +74,54 @@ static std::optional<SmallVector<double>> getConstant(Value v) {
     return out;
   }
   return std::nullopt;
+}
+
+/// The values of a contraction's weight: a constant, or a copy of one whose
+/// indexing map only moves elements (the importer's ConvTranspose weight,
+/// transposed to [out, in / group, k...] and flipped), evaluated here.
+static std::optional<SmallVector<double>> getWeightValues(Value v) {
+  if (std::optional<SmallVector<double>> direct = getConstant(v))
+    return direct;
+  auto copy = v.getDefiningOp<linalg::GenericOp>();
+  if (!copy || copy.getNumDpsInputs() != 1 || copy.getNumDpsInits() != 1 ||
+      copy.getNumReductionLoops() != 0)
+    return std::nullopt;
+  Block &body = copy.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  if (body.getOperations().size() != 1 ||
+      yield.getOperand(0) != body.getArgument(0))
+    return std::nullopt;
+  Value src = copy.getDpsInputOperand(0)->get();
+  auto srcType = dyn_cast<RankedTensorType>(src.getType());
+  auto outType = dyn_cast<RankedTensorType>(v.getType());
+  AffineMap srcMap = copy.getIndexingMapsArray()[0];
+  if (!srcType || !outType || !srcType.hasStaticShape() ||
+      !outType.hasStaticShape() || srcMap.getNumSymbols() != 0 ||
+      !copy.getIndexingMapsArray()[1].isIdentity())
+    return std::nullopt;
+  std::optional<SmallVector<double>> srcValues = getConstant(src);
+  if (!srcValues)
+    return std::nullopt;
+  SmallVector<double> out;
+  out.reserve(outType.getNumElements());
+  SmallVector<int64_t> index(outType.getRank(), 0);
+  for (int64_t n = 0; n < outType.getNumElements(); ++n) {
+    SmallVector<int64_t> at = srcMap.compose(index);
+    int64_t linear = 0;
+    for (auto [i, pos] : llvm::enumerate(at)) {
+      if (pos < 0 || pos >= srcType.getDimSize(i))
+        return std::nullopt;
+      linear = linear * srcType.getDimSize(i) + pos;
+    }
+    out.push_back((*srcValues)[linear]);
+    // Next index in row-major order.
+    for (int64_t d = outType.getRank() - 1; d >= 0; --d) {
+      if (++index[d] < outType.getDimSize(d))
+        break;
+      index[d] = 0;
+    }
+  }
+  return out;
 }
 
 /// y = scale[c] * x + shift[c] for every channel c.
@@ -297,7 +348,7 @@ static std::optional<Contraction> matchContraction(Value v) {
   if (!fill || !matchPattern(fill.value(), m_Constant(&zero)) ||
       !zero.getValue().isZero())
     return std::nullopt;
-  std::optional<SmallVector<double>> w = getConstant(k.weight->get());
+  std::optional<SmallVector<double>> w = getWeightValues(k.weight->get());
   if (!w)
     return std::nullopt;
   k.values = std::move(*w);
@@ -317,9 +368,11 @@ private:
 } // namespace
 
 /// Erases the ops of `worklist` that nothing uses any more (constants,
-/// reshapes, empties and fills of a folded chain), then the producers this
-/// leaves unused. Each op is erased once, whatever the duplicates.
-static void eraseDeadProducers(ArrayRef<Operation *> worklist) {
+/// reshapes, empties, fills and weight copies of a folded chain), then the
+/// producers this leaves unused. Each op is erased once, whatever the
+/// duplicates.
+static void eraseDeadProducers(ArrayRef<Operation *> worklist,
+                               DenseSet<Operation *> &erased) {
   llvm::SetVector<Operation *> todo;
   for (Operation *op : worklist)
     if (op)
@@ -329,12 +382,13 @@ static void eraseDeadProducers(ArrayRef<Operation *> worklist) {
     Operation *op = todo[i];
     if (gone.contains(op) || !op->use_empty() ||
         !isa<arith::ConstantOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp,
-             tensor::EmptyOp, linalg::FillOp>(op))
+             tensor::EmptyOp, linalg::FillOp, linalg::GenericOp>(op))
       continue;
     for (Value v : op->getOperands())
       if (Operation *def = v.getDefiningOp())
         todo.insert(def);
     gone.insert(op);
+    erased.insert(op);
     op->erase();
     // An op used twice by an erased op may now be dead: look again.
     i = -1;
@@ -453,7 +507,7 @@ bool FoldBatchNormPass::foldChain(linalg::GenericOp last,
     erased.insert(op);
     op.erase();
   }
-  eraseDeadProducers(producers);
+  eraseDeadProducers(producers, erased);
   ++numFolded;
   numOpsRemoved += chain.size();
   return true;

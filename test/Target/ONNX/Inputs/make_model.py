@@ -211,6 +211,41 @@ def bn_fold():
                  inits, opset=13, name="bn_fold"), {"x": (1, 3, 8, 8)}
 
 
+def convt_bn():
+    """BatchNormalization after ConvTranspose, as in DB-style detector heads:
+    a strided, padded ConvTranspose with bias, and a grouped one without."""
+    c = 4
+    nodes = [
+        helper.make_node("ConvTranspose", ["x", "up1.w", "up1.b"], ["up1"],
+                         name="up1", strides=[2, 2], pads=[1, 1, 1, 1],
+                         output_padding=[1, 1]),
+        helper.make_node("BatchNormalization",
+                         ["up1", "bn1.s", "bn1.b", "bn1.m", "bn1.v"], ["bn1"],
+                         name="bn1", epsilon=1e-5),
+        helper.make_node("Relu", ["bn1"], ["r1"], name="r1"),
+        helper.make_node("ConvTranspose", ["r1", "up2.w"], ["up2"],
+                         name="up2", strides=[2, 2], group=3),
+        helper.make_node("BatchNormalization",
+                         ["up2", "bn2.s", "bn2.b", "bn2.m", "bn2.v"],
+                         ["out"], name="bn2", epsilon=1e-3),
+    ]
+    inits = [
+        init("up1.w", randf(c, 3, 3, 3, scale=0.3)),
+        init("up1.b", randf(3, scale=0.1)),
+        init("bn1.s", (1 + 0.2 * randf(3)).astype(np.float32)),
+        init("bn1.b", randf(3, scale=0.1)),
+        init("bn1.m", randf(3, scale=0.1)),
+        init("bn1.v", (0.5 + rng.random(3)).astype(np.float32)),
+        init("up2.w", randf(3, 2, 2, 2, scale=0.3)),
+        init("bn2.s", (1 + 0.2 * randf(6)).astype(np.float32)),
+        init("bn2.b", randf(6, scale=0.1)),
+        init("bn2.m", randf(6, scale=0.1)),
+        init("bn2.v", (0.5 + rng.random(6)).astype(np.float32)),
+    ]
+    return model(nodes, [vi("x", [1, c, 5, 5])], [vi("out", [1, 6, 20, 20])],
+                 inits, opset=13, name="convt_bn"), {"x": (1, c, 5, 5)}
+
+
 def shape_subgraph():
     """An exporter's dynamic reshape: Shape -> Gather -> Unsqueeze -> Concat
     -> Reshape, all folded at import."""
@@ -300,7 +335,8 @@ def bad_reshape_overflow():
 
 
 MODELS = {f.__name__: f for f in [
-    cnn_block, attention, det_head, qdq, bn_fold, shape_subgraph, large_init,
+    cnn_block, attention, det_head, qdq, bn_fold, convt_bn, shape_subgraph,
+    large_init,
     bad_unknown_op, bad_opset, bad_attribute, bad_axis, bad_missing_init,
     bad_dynamic, bad_qdq_scale, bad_zero_point, bad_reshape_overflow]}
 
