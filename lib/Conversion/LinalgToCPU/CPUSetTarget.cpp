@@ -5,7 +5,11 @@
 // llvm.target_triple, each function's target_cpu / target_features), which
 // the instruction-selecting passes query and the LLVM translation carries
 // into the LLVM IR, and asks for C interfaces so that every source function
-// stays an entry point under its own name.
+// stays an entry point under its own name. Each public function also records
+// its source signature as `qopt.signature` (a TypeAttr of the FunctionType):
+// the lowered function's memref descriptors keep only ranks and element
+// types, and runners (qopt-run) check .npy shapes against this attribute,
+// which func-to-llvm carries onto the llvm.func and its C wrapper.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +26,9 @@ namespace mlir::qopt {
 
 using namespace mlir;
 using namespace mlir::qopt;
+
+/// The source function type of a public function, kept through lowering.
+static constexpr llvm::StringLiteral kSignatureAttrName = "qopt.signature";
 
 namespace {
 struct CPUSetTargetPass
@@ -54,8 +61,11 @@ void CPUSetTargetPass::runOnOperation() {
     func->setAttr("target_cpu", cpuAttr);
     if (featuresAttr)
       func->setAttr("target_features", featuresAttr);
-    if (func.isPublic())
+    if (func.isPublic()) {
       func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                     UnitAttr::get(ctx));
+      func->setAttr(kSignatureAttrName,
+                    TypeAttr::get(func.getFunctionType()));
+    }
   });
 }

@@ -8,10 +8,12 @@
 // CHECK: module attributes {llvm.target_triple = "x86_64-unknown-linux-gnu"}
 // CHECK-LABEL: func.func @public
 // CHECK-SAME: llvm.emit_c_interface
+// CHECK-SAME: qopt.signature = (i32) -> i32
 // CHECK-SAME: target_cpu = "znver4"
 // CHECK-SAME: target_features = #llvm.target_features<["+avx512bf16"]>
 // CHECK-LABEL: func.func private @helper
 // CHECK-NOT: llvm.emit_c_interface
+// CHECK-NOT: qopt.signature
 // CHECK-SAME: target_cpu = "znver4"
 // CHECK: func.func private @external(i32) -> i32{{$}}
 // ARM: module attributes {llvm.target_triple = "aarch64-unknown-linux-gnu"}
