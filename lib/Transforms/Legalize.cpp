@@ -736,6 +736,13 @@ LogicalResult LegalizePass::legalizeOp(Operation *op) {
   bool concat = isa<tensor::ConcatOp>(op);
   if (!contraction && !elementwise && !sumPool && !concat)
     return success();
+  // Already in QDQ form (an imported ONNX QDQ model, or IR written that way):
+  // the quantization the model carries stands, and qopt-quantize-kernels
+  // takes the op from there. Statistics are neither needed nor used.
+  if (llvm::any_of(op->getOperands(), [](Value v) {
+        return v.getDefiningOp<quant::DequantizeCastOp>() != nullptr;
+      }))
+    return success();
 
   FailureOr<OpPrecision> precision = getPrecision(op);
   if (failed(precision))
