@@ -1,10 +1,28 @@
-//===- qopt-run.cpp - run imported models on the host CPU -------*- C++ -*-===//
+//===- qopt-run.cpp - run models on the host CPU ----------------*- C++ -*-===//
 //
-// `qopt-run` executes models on the CPU through MLIR's JIT, for conformance
-// testing until qopt's CPU backend lands: it lowers linalg on tensors with
-// upstream one-shot bufferization and linalg-to-loops (quant ops with a
-// round-half-even, saturating lowering that matches ONNX Runtime), JIT-
-// compiles, runs and compares the outputs with reference values.
+// `qopt-run` executes models on the CPU through MLIR's JIT. Three modes:
+//
+// Lowered-module mode (RunLowered.cpp; docs/qopt-run.md) runs what
+// `qopt --qopt-lower-cpu` produced:
+//
+//   qopt-run FILE.mlir --entry NAME --input a.npy [--input b.npy ...]
+//            --output y.npy [--output ...] [--repeat N] [--time]
+//   qopt-run FILE.mlir --emit-object FILE.o
+//
+// It JIT-compiles the LLVM-dialect module at -O3 for this machine, checks
+// each .npy input's dtype and shape against the entry's source signature
+// (`qopt.signature`), calls `_mlir_ciface_NAME` and writes the results as
+// .npy. With --time it prints `time: median 1.234 ms over N calls`: the
+// median wall time of one call over the --repeat calls (3 decimals, or 3
+// significant digits below 1 ms), inputs copied in and results freed outside
+// the timed region. --emit-object writes a position-independent object file
+// for the module's triple and CPU whose `_mlir_ciface_NAME` functions a C
+// program calls with memref descriptors.
+//
+// The two ONNX modes lower linalg on tensors with upstream one-shot
+// bufferization and linalg-to-loops (quant ops with a round-half-even,
+// saturating lowering that matches ONNX Runtime), JIT-compile, run and
+// compare the outputs with reference values.
 //
 // Batch mode (`--onnx-backend-test DIR...`) runs ONNX backend test
 // directories (model.onnx + test_data_set_*/{input,output}_*.pb) in one
@@ -25,6 +43,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "../../lib/Target/ONNX/Importer.h"
+#include "Npy.h"
+#include "RunLowered.h"
+#include "qopt/InitAll.h"
 #include "qopt/Target/ONNX/ImportONNX.h"
 #include "qopt/Transforms/Passes.h"
 
@@ -102,7 +123,8 @@ static cl::list<std::string>
     npyInputs("input",
               cl::desc(".npy file for the next graph input (model mode; "
                        "in the order of the graph inputs that are not "
-                       "initializers)"),
+                       "initializers) or entry argument (lowered-module "
+                       "mode)"),
               cl::value_desc("file.npy"));
 static cl::opt<std::string>
     outputDir("output-dir",
@@ -116,9 +138,33 @@ static cl::opt<std::string>
                  cl::init(""));
 static cl::opt<unsigned>
     repeatRuns("repeat",
-               cl::desc("Model mode: run the model this many times "
-                        "(the run time printed is the fastest)"),
+               cl::desc("Run the model (model mode; the run time printed is "
+                        "the fastest) or call the entry (lowered-module "
+                        "mode; --time prints the median) this many times"),
                cl::init(1));
+static cl::opt<std::string>
+    loweredFile(cl::Positional,
+                cl::desc("[lowered.mlir: a module lowered by qopt-lower-cpu]"),
+                cl::init(""));
+static cl::opt<std::string>
+    entryName("entry",
+              cl::desc("Lowered-module mode: the public function to call"),
+              cl::value_desc("name"), cl::init(""));
+static cl::list<std::string>
+    npyOutputs("output",
+               cl::desc("Lowered-module mode: .npy file for the next result "
+                        "(one per result, in order)"),
+               cl::value_desc("file.npy"));
+static cl::opt<bool>
+    timeCalls("time",
+              cl::desc("Lowered-module mode: print `time: median X ms over N "
+                       "calls` for the --repeat calls"),
+              cl::init(false));
+static cl::opt<std::string> objectFile(
+    "emit-object",
+    cl::desc("Lowered-module mode: write the module as an object file whose "
+             "_mlir_ciface_NAME functions a C program can call"),
+    cl::value_desc("file.o"), cl::init(""));
 static cl::opt<bool> noFork("no-fork",
                             cl::desc("Run tests in this process (debugging)"),
                             cl::init(false));
@@ -652,130 +698,51 @@ static Outcome runTest(const std::string &dir, DialectRegistry &registry) {
 // Model mode: .npy in, .npy out.
 //===----------------------------------------------------------------------===//
 
-/// The numpy `descr` of each ONNX element type qopt-run exchanges.
+/// The .npy type code of each ONNX element type qopt-run exchanges.
 static const std::pair<int32_t, const char *> kNpyTypes[] = {
-    {onnx::TensorProto_DataType_FLOAT, "<f4"},
-    {onnx::TensorProto_DataType_DOUBLE, "<f8"},
-    {onnx::TensorProto_DataType_FLOAT16, "<f2"},
-    {onnx::TensorProto_DataType_INT8, "|i1"},
-    {onnx::TensorProto_DataType_UINT8, "|u1"},
-    {onnx::TensorProto_DataType_INT16, "<i2"},
-    {onnx::TensorProto_DataType_UINT16, "<u2"},
-    {onnx::TensorProto_DataType_INT32, "<i4"},
-    {onnx::TensorProto_DataType_UINT32, "<u4"},
-    {onnx::TensorProto_DataType_INT64, "<i8"},
-    {onnx::TensorProto_DataType_UINT64, "<u8"},
-    {onnx::TensorProto_DataType_BOOL, "|b1"},
+    {onnx::TensorProto_DataType_FLOAT, "f4"},
+    {onnx::TensorProto_DataType_DOUBLE, "f8"},
+    {onnx::TensorProto_DataType_FLOAT16, "f2"},
+    {onnx::TensorProto_DataType_INT8, "i1"},
+    {onnx::TensorProto_DataType_UINT8, "u1"},
+    {onnx::TensorProto_DataType_INT16, "i2"},
+    {onnx::TensorProto_DataType_UINT16, "u2"},
+    {onnx::TensorProto_DataType_INT32, "i4"},
+    {onnx::TensorProto_DataType_UINT32, "u4"},
+    {onnx::TensorProto_DataType_INT64, "i8"},
+    {onnx::TensorProto_DataType_UINT64, "u8"},
+    {onnx::TensorProto_DataType_BOOL, "b1"},
 };
 
-/// Reads a C-order .npy file (format 1.0 to 3.0) of a type in kNpyTypes.
+/// Reads a .npy file into a HostTensor.
 static bool readNpy(const std::string &path, HostTensor &t, std::string &err) {
-  auto fail = [&](const std::string &what) {
-    err = path + ": " + what;
+  qopt_run::NpyArray array;
+  if (!qopt_run::readNpy(path, array, err))
     return false;
-  };
-  auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                          /*RequiresNullTerminator=*/false);
-  if (!file)
-    return fail("cannot read: " + file.getError().message());
-  StringRef bytes = (*file)->getBuffer();
-  if (bytes.size() < 10 || !bytes.starts_with("\x93NUMPY"))
-    return fail("not an .npy file");
-  unsigned major = (unsigned char)bytes[6];
-  size_t headerLen, headerAt;
-  if (major == 1) {
-    headerLen = (unsigned char)bytes[8] | (unsigned char)bytes[9] << 8;
-    headerAt = 10;
-  } else if ((major == 2 || major == 3) && bytes.size() >= 12) {
-    headerLen = 0;
-    for (int i = 3; i >= 0; --i)
-      headerLen = headerLen << 8 | (unsigned char)bytes[8 + i];
-    headerAt = 12;
-  } else {
-    return fail("unsupported .npy version " + std::to_string(major));
-  }
-  if (headerAt + headerLen > bytes.size())
-    return fail("truncated header");
-  StringRef header = bytes.substr(headerAt, headerLen);
-  auto field = [&](StringRef key) -> StringRef {
-    size_t at = header.find("'" + key.str() + "'");
-    if (at == StringRef::npos)
-      return {};
-    StringRef rest = header.drop_front(at + key.size() + 2).ltrim();
-    return rest.consume_front(":") ? rest.ltrim() : StringRef();
-  };
-  StringRef descr = field("descr");
-  if (!descr.consume_front("'"))
-    return fail("header has no 'descr'");
-  descr = descr.take_until([](char c) { return c == '\''; });
-  // '<' (little), '|' (no order) and '=' (native, little on the hosts qopt
-  // runs on) are accepted; the order character is then ignored.
   t.dtype = 0;
-  if (!descr.empty() && StringRef("<|=").contains(descr[0]))
-    for (auto [dtype, name] : kNpyTypes)
-      if (StringRef(name).drop_front() == descr.drop_front())
-        t.dtype = dtype;
-  if (!t.dtype)
-    return fail("element type '" + descr.str() +
-                "' is not supported (little-endian numbers and bool are)");
-  if (field("fortran_order").starts_with("True"))
-    return fail("Fortran-order arrays are not supported; save with "
-                "np.ascontiguousarray");
-  StringRef shape = field("shape");
-  if (!shape.consume_front("("))
-    return fail("header has no 'shape'");
-  shape = shape.take_until([](char c) { return c == ')'; });
-  t.shape.clear();
-  SmallVector<StringRef> dims;
-  shape.split(dims, ',', -1, /*KeepEmpty=*/false);
-  for (StringRef d : dims) {
-    int64_t v;
-    if (d.trim().getAsInteger(10, v) || v < 0)
-      return fail("bad shape '" + shape.str() + "'");
-    t.shape.push_back(v);
-  }
-  size_t need = t.numel() * HostTensor::elementSize(t.dtype);
-  StringRef payload = bytes.drop_front(headerAt + headerLen);
-  if (payload.size() != need)
-    return fail("holds " + std::to_string(payload.size()) +
-                " bytes of data, its shape needs " + std::to_string(need));
-  t.data.assign(payload.begin(), payload.end());
+  for (auto [dtype, code] : kNpyTypes)
+    if (array.dtype == code)
+      t.dtype = dtype;
+  t.shape = array.shape;
+  t.data = std::move(array.data);
   return true;
 }
 
-/// Writes `t` as a version 1.0 .npy file.
+/// Writes `t` as a .npy file.
 static bool writeNpy(const std::string &path, const HostTensor &t,
                      std::string &err) {
-  const char *descr = nullptr;
-  for (auto [dtype, name] : kNpyTypes)
+  qopt_run::NpyArray array;
+  for (auto [dtype, code] : kNpyTypes)
     if (dtype == t.dtype)
-      descr = name;
-  if (!descr) {
+      array.dtype = code;
+  if (array.dtype.empty()) {
     err = path + ": element type " + typeName(t.dtype) +
           " has no .npy equivalent here";
     return false;
   }
-  std::string shape = "(";
-  for (int64_t d : t.shape)
-    shape += std::to_string(d) + (t.shape.size() == 1 ? "," : ", ");
-  if (t.shape.size() > 1)
-    shape.resize(shape.size() - 2);
-  shape += ")";
-  std::string header = std::string("{'descr': '") + descr +
-                       "', 'fortran_order': False, 'shape': " + shape + ", }";
-  // Magic (6) + version (2) + length (2) + header + '\n', 64-byte aligned.
-  header.append(63 - (10 + header.size()) % 64, ' ');
-  header += '\n';
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec);
-  if (ec) {
-    err = path + ": cannot write: " + ec.message();
-    return false;
-  }
-  os << "\x93NUMPY" << '\x01' << '\x00' << char(header.size() & 0xff)
-     << char(header.size() >> 8) << header;
-  os.write(t.data.data(), t.data.size());
-  return true;
+  array.shape = t.shape;
+  array.data = t.data;
+  return qopt_run::writeNpy(path, array, err);
 }
 
 /// Runs `--model` on the `--input` files and writes `--output-dir`. Prints
@@ -916,19 +883,43 @@ static std::string formatLine(const std::string &dir, const Outcome &o) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  registerAllPasses();
+  mlir::registerAllPasses();
   registerQOptPasses();
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   cl::ParseCommandLineOptions(
       argc, argv,
-      "qopt-run: run ONNX models through qopt's "
-      "import and a CPU JIT, compare with references\n");
+      "qopt-run: run modules lowered by qopt-lower-cpu on .npy files, or "
+      "ONNX models through qopt's import and a CPU JIT\n");
   DialectRegistry registry;
-  registerAllDialects(registry);
+  mlir::registerAllDialects(registry);
   registerAllExtensions(registry);
   registerAllToLLVMIRTranslations(registry);
+  qopt::registerAllDialects(registry);
 
+  if (!loweredFile.empty()) {
+    if (!modelFile.empty() || !testDirs.empty() || !listFile.empty()) {
+      llvm::errs() << "qopt-run: give either a lowered module or --model / "
+                      "--onnx-backend-test / --test-list, not both\n";
+      return 1;
+    }
+    qopt_run::LoweredRunOptions options;
+    options.file = loweredFile;
+    options.entry = entryName;
+    options.inputs.assign(npyInputs.begin(), npyInputs.end());
+    options.outputs.assign(npyOutputs.begin(), npyOutputs.end());
+    options.repeat = repeatRuns;
+    options.time = timeCalls;
+    options.objectFile = objectFile;
+    options.runtimeLibDir = QOPT_LLVM_LIBDIR;
+    return qopt_run::runLowered(registry, options);
+  }
+  if (!entryName.empty() || !npyOutputs.empty() || timeCalls ||
+      !objectFile.empty()) {
+    llvm::errs() << "qopt-run: --entry, --output, --time and --emit-object "
+                    "need a lowered module (qopt-run FILE.mlir ...)\n";
+    return 1;
+  }
   if (!modelFile.empty())
     return runModel(registry);
   std::vector<std::string> dirs(testDirs.begin(), testDirs.end());
@@ -944,8 +935,9 @@ int main(int argc, char **argv) {
         dirs.push_back(line);
   }
   if (dirs.empty()) {
-    llvm::errs() << "qopt-run: give --model FILE, --onnx-backend-test DIR "
-                    "or --test-list\n";
+    llvm::errs() << "qopt-run: give a lowered module (qopt-run FILE.mlir "
+                    "--entry NAME ...), --model FILE, --onnx-backend-test "
+                    "DIR or --test-list\n";
     return 1;
   }
   int failures = 0;
