@@ -28,6 +28,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -251,6 +252,26 @@ std::string entryList(ModuleOp module) {
   return s.empty() ? "none" : s;
 }
 
+/// Drops argument and result attributes of other dialects (qopt.name, ...)
+/// from the llvm.funcs: the LLVM IR translation has no use for them and
+/// warns about each.
+void dropForeignArgAttrs(ModuleOp module) {
+  auto foreign = [](NamedAttribute a) {
+    return !a.getName().getValue().starts_with("llvm.");
+  };
+  for (auto llvmFunc : module.getOps<LLVM::LLVMFuncOp>()) {
+    auto func = cast<FunctionOpInterface>(llvmFunc.getOperation());
+    for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+      for (NamedAttribute a : func.getArgAttrs(i))
+        if (foreign(a))
+          func.removeArgAttr(i, a.getName());
+    for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
+      for (NamedAttribute a : func.getResultAttrs(i))
+        if (foreign(a))
+          func.removeResultAttr(i, a.getName());
+  }
+}
+
 /// Writes `module` as an object file for its triple and its functions'
 /// target_cpu / target_features, optimized at -O3, position independent.
 int emitObject(ModuleOp module, const LoweredRunOptions &options) {
@@ -386,6 +407,7 @@ int runLowered(DialectRegistry &registry, const LoweredRunOptions &options) {
                 " is not a lowered module; run qopt-lower-cpu first (qopt " +
                 file + " --qopt-lower-cpu -o lowered.mlir)");
 
+  dropForeignArgAttrs(*module);
   if (!options.objectFile.empty())
     if (int rc = emitObject(*module, options))
       return rc;
