@@ -3,8 +3,8 @@
 // Strings qopt's CPU passes together with upstream's bufferization and LLVM
 // lowering: target attributes, GEMM micro-kernels on tensors, elementwise
 // fusion, one-shot bufferization with buffer deallocation, loops for the
-// rest, VNNI selection, then the LLVM conversions and the final check that
-// nothing else is left.
+// rest, VNNI (x86) or sdot/smmla (aarch64) selection, then the LLVM
+// conversions and the final check that nothing else is left.
 //
 //===----------------------------------------------------------------------===//
 
@@ -51,9 +51,11 @@ void qopt::buildLowerCPUPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(pm);
 
   // Loops for what is not a GEMM kernel; VNNI selection once the
-  // intrinsic's unknown memory effects no longer matter.
+  // intrinsic's unknown memory effects no longer matter, and NEON
+  // sdot/smmla selection beside it (each does nothing on the other target).
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addNestedPass<func::FuncOp>(createX86Vnni());
+  pm.addNestedPass<func::FuncOp>(createArmNeon());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createLoopInvariantCodeMotionPass());
@@ -80,6 +82,7 @@ void qopt::registerLowerCPUPipeline() {
   PassPipelineRegistration<LowerCPUOptions>(
       "qopt-lower-cpu",
       "Lower integer and float linalg on tensors to the LLVM dialect for a "
-      "CPU (x86_64 with AVX-512/VNNI kernels, or aarch64)",
+      "CPU (x86_64 with AVX-512/VNNI kernels, or aarch64 with NEON "
+      "sdot/smmla kernels)",
       buildLowerCPUPipeline);
 }

@@ -2,7 +2,8 @@
 //
 // The passes that take integer (and remaining float) linalg on tensors to
 // CPU code: the target attributes, the packed-weight GEMM micro-kernels,
-// the VNNI instruction selection and the final "nothing left" check. The
+// the VNNI (x86) and NEON sdot/smmla (aarch64) instruction selection and
+// the final "nothing left" check. The
 // pipeline that strings them together with upstream's bufferization and
 // LLVM lowering is qopt-lower-cpu (include/qopt/Pipelines/LowerCPUPipeline.h).
 //
@@ -79,6 +80,23 @@ def CPUGemm : Pass<"qopt-cpu-gemm", "::mlir::func::FuncOp"> {
       vpdpbusd by qopt-x86-vnni; the f32 step is `vector.fma` with a
       broadcast activation. Remainders in N are masked, in K zero padded,
       in M run by a one-row kernel.
+
+    On aarch64 the step follows the function's target (`target_cpu` /
+    `target_features`, as qopt-cpu-set-target records them):
+
+    * `i8mm`: G = 8 and signed x signed. Rows go in pairs and each 2x2
+      block of C is one `vector<4xi32>` in smmla's layout (rows shuffled
+      in before the K loop and out after it); a packed row's column pair
+      is smmla's 8x2 operand. The step is a 2x8 by (2x8)^T
+      `vector.contract` per block, which qopt-arm-neon turns into smmla.
+      An odd last row runs as a pair whose second row is zero.
+    * `dotprod` (without i8mm): the layout above, signed x signed with no
+      bias and no compensation; qopt-arm-neon turns the step into sdot.
+    * neither: the u8 x s8 kernel above, lowered generically.
+
+    On aarch64 `tile-n` is narrowed until the accumulators fit in 16 of
+    NEON's 32 vector registers (with the default tile-m=4: one block of 16
+    columns), and tile-m is made even for smmla.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",
@@ -124,11 +142,61 @@ def X86Vnni : Pass<"qopt-x86-vnni", "::mlir::func::FuncOp"> {
   ];
 }
 
+def ArmNeon : Pass<"qopt-arm-neon", "::mlir::func::FuncOp"> {
+  let summary = "Select NEON sdot / smmla for s8 x s8 dot-product contractions (aarch64)";
+  let description = [{
+    Instruction selection for aarch64's int8 dot products, on the signed x
+    signed steps that qopt-cpu-gemm emits for aarch64 targets with
+    `dotprod` or `i8mm` (no +128 bias is needed there: both instructions
+    take s8 x s8).
+
+    With `dotprod` (FEAT_DotProd, Armv8.2+, e.g. neoverse-n1), the 4-way
+    step
+
+    ```mlir
+    %b = arith.extsi %w : vector<16x4xi8> to vector<16x4xi32>
+    %a = arith.extsi %x : vector<4xi8> to vector<4xi32>
+    %r = vector.contract {(n,k)->(n,k), (n,k)->(k), (n,k)->(n)} %b, %a, %acc
+    ```
+
+    becomes four `arm_neon.intr.sdot` (one per quarter of the 16 i32
+    lanes, 16 weight bytes each) with the four activation bytes broadcast
+    as one i32; llc selects the indexed `sdot v.4s, v.16b, v.4b[0]`.
+    Upstream has no contraction-to-sdot pattern.
+
+    With `i8mm` (FEAT_I8MM, Armv8.6+, e.g. neoverse-v1), the 2x2 block step
+
+    ```mlir
+    %r = vector.contract {(m,n,k)->(m,k), (m,n,k)->(n,k), (m,n,k)->(m,n)}
+        extsi(%a : vector<2x8xi8>), extsi(%w : vector<2x8xi8>), %acc : vector<2x2xi32>
+    ```
+
+    becomes one `arm_neon.intr.smmla` through upstream's
+    `arm_neon::populateLowerContractionToNeonI8MMPatterns`, applied to the
+    contractions only.
+
+    Functions whose module is not aarch64 or whose `target_cpu` /
+    `target_features` lack the instruction are left alone; the contraction
+    then lowers exactly through upstream's vector patterns. The arm_neon
+    `intr.*` ops are LLVM intrinsic ops: they stay through the LLVM
+    conversions, qopt-cpu-check-lowered accepts them, and
+    `mlir-translate --mlir-to-llvmir` emits `llvm.aarch64.neon.sdot` /
+    `llvm.aarch64.neon.smmla`.
+  }];
+  let dependentDialects = ["::mlir::arm_neon::ArmNeonDialect",
+                           "::mlir::vector::VectorDialect"];
+  let statistics = [
+    Statistic<"numSdot", "sdot", "Contractions turned into four sdot">,
+    Statistic<"numSmmla", "smmla", "smmla instructions emitted">,
+  ];
+}
+
 def CPUCheckLowered : Pass<"qopt-cpu-check-lowered", "::mlir::ModuleOp"> {
   let summary = "Fail when anything outside the LLVM dialect is left";
   let description = [{
     The last pass of qopt-lower-cpu: every op left in the module must belong
-    to the LLVM dialect (the module itself excepted), so that
+    to the LLVM dialect (the module itself excepted) or be one of arm_neon's
+    LLVM intrinsic ops (`arm_neon.intr.*`, from qopt-arm-neon), so that
     `mlir-translate --mlir-to-llvmir` accepts the result. Each op that is
     not is reported by name at its location, and compilation fails.
   }];

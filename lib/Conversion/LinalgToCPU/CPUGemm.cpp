@@ -6,12 +6,15 @@
 // layout one vector load consumes, i8 activations biased to u8 with the
 // compensation taken out of the accumulator init, and a loop nest of scf.for
 // over vector ops whose i8 step is the u8 x s8 dot product that
-// qopt-x86-vnni turns into vpdpbusd. Everything stays exact integer
-// arithmetic; what the pass does not recognise it leaves to the generic
-// lowering.
+// qopt-x86-vnni turns into vpdpbusd. On aarch64 with dotprod or i8mm the
+// step stays signed x signed (no bias) and takes the shape of NEON's sdot
+// (four K per lane) or smmla (a 2x8 by 8x2 block, rows in pairs), which
+// qopt-arm-neon selects. Everything stays exact integer arithmetic; what
+// the pass does not recognise it leaves to the generic lowering.
 //
 //===----------------------------------------------------------------------===//
 
+#include "CPUTarget.h"
 #include "qopt/Conversion/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -31,6 +34,31 @@ namespace {
 
 /// i8 groups of four along K feed one vpdpbusd lane; f32 goes one at a time.
 enum class GemmKind { Int8, F32 };
+
+/// The kernel's inner step. All share the loop nest and the packed layout
+/// `[N/16][K/G][16*G]` (column-major groups of G K values per column):
+/// - F32Fma: G = 1, a broadcast activation times 16 weights (vector.fma);
+/// - U8S8Dot4: G = 4, activations biased by +128 to u8, the u8 x s8 dot
+///   product of vpdpbusd (and of the generic lowering on any target);
+/// - S8Dot4: G = 4, signed x signed, the shape of NEON sdot (aarch64
+///   +dotprod): no bias and no compensation;
+/// - S8Mmla: G = 8, signed x signed over pairs of rows, each 2x2 block of
+///   C one vector<4xi32> in smmla's layout (aarch64 +i8mm). A column pair
+///   of a packed row is then exactly smmla's 8x2 operand.
+enum class Step { F32Fma, U8S8Dot4, S8Dot4, S8Mmla };
+
+static int64_t groupOf(Step step) {
+  switch (step) {
+  case Step::F32Fma:
+    return 1;
+  case Step::U8S8Dot4:
+  case Step::S8Dot4:
+    return 4;
+  case Step::S8Mmla:
+    return 8;
+  }
+  llvm_unreachable("unknown step");
+}
 
 /// A contraction seen as C[M, N] += A[M, K] * W[K, N].
 struct Contraction {
@@ -188,15 +216,17 @@ static SmallVector<int64_t> weightOffsets(ArrayRef<unsigned> dims,
   return offsets;
 }
 
-/// Builds the packed weights and, for i8, the compensation constant.
+/// Builds the packed weights and, for the u8 x s8 step, the compensation
+/// constant.
 struct PackedWeights {
   Value packed;       // tensor<NB x KG x 16*G x elt>
-  Value compensation; // tensor<NB*16 x i32>, i8 only
+  Value compensation; // tensor<NB*16 x i32>, U8S8Dot4 only
 };
 
 static PackedWeights packWeights(OpBuilder &b, Location loc,
                                  const Contraction &c, AffineMap weightMap,
-                                 int64_t numBlocksN, int64_t group) {
+                                 int64_t numBlocksN, Step step) {
+  int64_t group = groupOf(step);
   auto weightType = cast<RankedTensorType>(c.weights.getType());
   SmallVector<int64_t> kOff =
       weightOffsets(c.kDims, c.loopSizes, weightMap, weightType.getShape());
@@ -238,6 +268,8 @@ static PackedWeights packWeights(OpBuilder &b, Location loc,
   auto packedType = RankedTensorType::get(shape, b.getI8Type());
   result.packed = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(packedType, ArrayRef<int8_t>(packed)));
+  if (step != Step::U8S8Dot4)
+    return result;
   auto compType = RankedTensorType::get({numBlocksN * 16}, b.getI32Type());
   result.compensation = arith::ConstantOp::create(
       b, loc,
@@ -248,15 +280,14 @@ static PackedWeights packWeights(OpBuilder &b, Location loc,
 /// Emits the register-tiled loop nest C[M, N] += A[M, K] * Wpacked.
 class KernelEmitter {
 public:
-  KernelEmitter(OpBuilder &b, Location loc, GemmKind kind, Value a,
-                PackedWeights w, int64_t m, int64_t n, int64_t k, int64_t tileM,
-                int64_t tileN)
-      : b(b), loc(loc), kind(kind), a(a), w(w), m(m), k(k), tileM(tileM),
+  KernelEmitter(OpBuilder &b, Location loc, Step step, Value a, PackedWeights w,
+                int64_t m, int64_t n, int64_t k, int64_t tileM, int64_t tileN)
+      : b(b), loc(loc), step(step), a(a), w(w), m(m), k(k), tileM(tileM),
         tileN(tileN) {
-    group = kind == GemmKind::Int8 ? 4 : 1;
+    group = groupOf(step);
     fullGroups = k / group;
     elementType =
-        kind == GemmKind::Int8 ? Type(b.getI32Type()) : Type(b.getF32Type());
+        step == Step::F32Fma ? Type(b.getF32Type()) : Type(b.getI32Type());
     accType = VectorType::get({16}, elementType);
     numBlocksN = llvm::divideCeil(llvm::divideCeil(n, 16), tileN) * tileN;
     nInBounds = n % (16 * tileN) == 0;
@@ -274,8 +305,16 @@ public:
           Value cur = iter[0];
           if (fullM > 0)
             cur = emitRows(nb0, 0, fullM, tileM, cur);
-          if (fullM < m)
-            cur = emitRows(nb0, fullM, m, 1, cur);
+          if (fullM < m) {
+            // The M tail: one row at a time, or for smmla pairs of rows and
+            // a last half-empty pair.
+            int64_t rowStep = step == Step::S8Mmla ? 2 : 1;
+            int64_t stepped = fullM + (m - fullM) / rowStep * rowStep;
+            if (stepped > fullM)
+              cur = emitRows(nb0, fullM, stepped, rowStep, cur);
+            if (stepped < m)
+              cur = emitRows(nb0, stepped, m, m - stepped, cur);
+          }
           scf::YieldOp::create(b, loc, cur);
         });
     return outer.getResult(0);
@@ -291,6 +330,9 @@ private:
   Value mul(Value x, int64_t v) {
     return v == 1 ? x : arith::MulIOp::create(b, loc, x, index(v)).getResult();
   }
+  Value shuffle(Value x, Value y, ArrayRef<int64_t> mask) {
+    return vector::ShuffleOp::create(b, loc, x, y, mask);
+  }
 
   /// Rows [lb, ub) in steps of `rows`, all tileN vectors of block nb0.
   Value emitRows(Value nb0, int64_t lb, int64_t ub, int64_t rows, Value c) {
@@ -303,22 +345,9 @@ private:
           SmallVector<Value> columns;
           for (int64_t j = 0; j < tileN; ++j)
             columns.push_back(mul(add(nb0, j), 16));
-          Value zero =
-              arith::ConstantOp::create(b, loc, b.getZeroAttr(elementType));
-          SmallVector<Value> accs;
-          for (int64_t i = 0; i < rows; ++i)
-            for (int64_t j = 0; j < tileN; ++j) {
-              Value acc = vector::TransferReadOp::create(
-                  b, loc, accType, cur, ValueRange{add(m0, i), columns[j]},
-                  zero, ArrayRef<bool>{nInBounds});
-              if (kind == GemmKind::Int8) {
-                Value comp = vector::TransferReadOp::create(
-                    b, loc, accType, w.compensation, ValueRange{columns[j]},
-                    zero, ArrayRef<bool>{true});
-                acc = arith::SubIOp::create(b, loc, acc, comp);
-              }
-              accs.push_back(acc);
-            }
+          SmallVector<Value> accs = step == Step::S8Mmla
+                                        ? loadPairAccs(cur, m0, rows, columns)
+                                        : loadAccs(cur, m0, rows, columns);
           if (fullGroups > 0) {
             auto kLoop = scf::ForOp::create(
                 b, loc, index(0), index(fullGroups), index(1), accs,
@@ -334,35 +363,121 @@ private:
           if (fullGroups * group < k)
             accs = emitStep(nb0, m0, rows, index(fullGroups),
                             /*aInBounds=*/false, accs);
-          for (int64_t i = 0; i < rows; ++i)
-            for (int64_t j = 0; j < tileN; ++j)
-              cur = vector::TransferWriteOp::create(
-                        b, loc, accs[i * tileN + j], cur,
-                        ValueRange{add(m0, i), columns[j]},
-                        ArrayRef<bool>{nInBounds})
-                        .getResult();
+          if (step == Step::S8Mmla)
+            cur = storePairAccs(cur, m0, rows, columns, accs);
+          else
+            for (int64_t i = 0; i < rows; ++i)
+              for (int64_t j = 0; j < tileN; ++j)
+                cur = vector::TransferWriteOp::create(
+                          b, loc, accs[i * tileN + j], cur,
+                          ValueRange{add(m0, i), columns[j]},
+                          ArrayRef<bool>{nInBounds})
+                          .getResult();
           scf::YieldOp::create(b, loc, cur);
         });
     return loop.getResult(0);
   }
 
-  /// One K step (a group of four i8 or one f32) for every accumulator.
+  /// One vector<16> accumulator per row and block: the C row, less the
+  /// compensation for the u8 x s8 step.
+  SmallVector<Value> loadAccs(Value cur, Value m0, int64_t rows,
+                              ArrayRef<Value> columns) {
+    Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elementType));
+    SmallVector<Value> accs;
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < tileN; ++j) {
+        Value acc = vector::TransferReadOp::create(
+            b, loc, accType, cur, ValueRange{add(m0, i), columns[j]}, zero,
+            ArrayRef<bool>{nInBounds});
+        if (step == Step::U8S8Dot4) {
+          Value comp = vector::TransferReadOp::create(
+              b, loc, accType, w.compensation, ValueRange{columns[j]}, zero,
+              ArrayRef<bool>{true});
+          acc = arith::SubIOp::create(b, loc, acc, comp);
+        }
+        accs.push_back(acc);
+      }
+    return accs;
+  }
+
+  /// smmla's layout: for each pair of rows q (the second one absent, that
+  /// is zero, when `rows` is odd), block j and column pair p, the 2x2 block
+  /// [r0 c2p, r0 c2p+1, r1 c2p, r1 c2p+1] as one vector<4xi32>, at index
+  /// (q * tileN + j) * 8 + p.
+  SmallVector<Value> loadPairAccs(Value cur, Value m0, int64_t rows,
+                                  ArrayRef<Value> columns) {
+    Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elementType));
+    Value zeroRow = arith::ConstantOp::create(b, loc, b.getZeroAttr(accType));
+    SmallVector<Value> accs;
+    for (int64_t q = 0; 2 * q < rows; ++q)
+      for (int64_t j = 0; j < tileN; ++j) {
+        SmallVector<Value, 2> pair;
+        for (int64_t r = 2 * q; r < 2 * q + 2; ++r)
+          pair.push_back(r < rows ? vector::TransferReadOp::create(
+                                        b, loc, accType, cur,
+                                        ValueRange{add(m0, r), columns[j]},
+                                        zero, ArrayRef<bool>{nInBounds})
+                                        .getResult()
+                                  : zeroRow);
+        for (int64_t p = 0; p < 8; ++p)
+          accs.push_back(
+              shuffle(pair[0], pair[1],
+                      {2 * p, 2 * p + 1, 16 + 2 * p, 16 + 2 * p + 1}));
+      }
+    return accs;
+  }
+
+  /// Back from smmla's layout to rows of C (written only where they exist).
+  Value storePairAccs(Value cur, Value m0, int64_t rows,
+                      ArrayRef<Value> columns, ArrayRef<Value> accs) {
+    for (int64_t q = 0; 2 * q < rows; ++q)
+      for (int64_t j = 0; j < tileN; ++j) {
+        // Concatenate the eight blocks, then pick each row's lanes.
+        SmallVector<Value> parts(accs.slice((q * tileN + j) * 8, 8));
+        while (parts.size() > 1) {
+          SmallVector<Value> joined;
+          int64_t width = cast<VectorType>(parts[0].getType()).getNumElements();
+          for (size_t i = 0; i < parts.size(); i += 2)
+            joined.push_back(
+                shuffle(parts[i], parts[i + 1],
+                        llvm::to_vector(llvm::seq<int64_t>(0, 2 * width))));
+          parts = std::move(joined);
+        }
+        for (int64_t r = 0; r < 2 && 2 * q + r < rows; ++r) {
+          SmallVector<int64_t> lanes;
+          for (int64_t p = 0; p < 8; ++p)
+            for (int64_t col = 0; col < 2; ++col)
+              lanes.push_back(4 * p + 2 * r + col);
+          Value row = shuffle(parts[0], parts[0], lanes);
+          cur =
+              vector::TransferWriteOp::create(
+                  b, loc, row, cur, ValueRange{add(m0, 2 * q + r), columns[j]},
+                  ArrayRef<bool>{nInBounds})
+                  .getResult();
+        }
+      }
+    return cur;
+  }
+
+  /// One K step (a group of G i8 or one f32) for every accumulator.
   SmallVector<Value> emitStep(Value nb0, Value m0, int64_t rows, Value kg,
                               bool aInBounds, ValueRange accs) {
+    if (step == Step::S8Mmla)
+      return emitMmlaStep(nb0, m0, rows, kg, aInBounds, accs);
+    bool isInt8 = step != Step::F32Fma;
     Value kIndex = mul(kg, group);
     SmallVector<Value> weightVecs, actVecs;
     Type i8 = b.getI8Type(), i32 = b.getI32Type();
     for (int64_t j = 0; j < tileN; ++j) {
       Value zero = arith::ConstantOp::create(
-          b, loc,
-          b.getZeroAttr(kind == GemmKind::Int8 ? i8 : Type(b.getF32Type())));
+          b, loc, b.getZeroAttr(isInt8 ? i8 : Type(b.getF32Type())));
       Value row = vector::TransferReadOp::create(
           b, loc,
           VectorType::get({16 * group},
                           getElementTypeOrSelf(w.packed.getType())),
           w.packed, ValueRange{add(nb0, j), kg, index(0)}, zero,
           ArrayRef<bool>{true});
-      if (kind == GemmKind::Int8) {
+      if (isInt8) {
         row = vector::ShapeCastOp::create(b, loc, VectorType::get({16, 4}, i8),
                                           row);
         row =
@@ -371,11 +486,16 @@ private:
       weightVecs.push_back(row);
     }
     for (int64_t i = 0; i < rows; ++i) {
-      if (kind == GemmKind::Int8) {
+      if (isInt8) {
         Value pad = arith::ConstantIntOp::create(b, loc, i8, 0);
         Value bytes = vector::TransferReadOp::create(
             b, loc, VectorType::get({4}, i8), a, ValueRange{add(m0, i), kIndex},
             pad, ArrayRef<bool>{aInBounds});
+        if (step == Step::S8Dot4) {
+          actVecs.push_back(
+              arith::ExtSIOp::create(b, loc, VectorType::get({4}, i32), bytes));
+          continue;
+        }
         // +128 to u8: flipping the sign bit of a two's complement byte.
         Value bias = arith::ConstantOp::create(
             b, loc,
@@ -396,7 +516,7 @@ private:
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < tileN; ++j) {
         Value acc = accs[i * tileN + j];
-        if (kind == GemmKind::Int8)
+        if (isInt8)
           next.push_back(vector::ContractionOp::create(
               b, loc, weightVecs[j], actVecs[i], acc,
               ArrayRef<ArrayRef<AffineExpr>>{{dn, dk}, {dk}, {dn}},
@@ -409,9 +529,70 @@ private:
     return next;
   }
 
+  /// The smmla step: for each pair of rows, block and column pair, the
+  /// 2x8 by (2x8)^T contraction into a 2x2 block,
+  ///   vector.contract {(m,n,k)->(m,k), (m,n,k)->(n,k), (m,n,k)->(m,n)}
+  ///       extsi(A: vector<2x8xi8>), extsi(W: vector<2x8xi8>), acc 2x2xi32
+  /// which upstream's i8mm patterns (qopt-arm-neon) turn into one smmla.
+  SmallVector<Value> emitMmlaStep(Value nb0, Value m0, int64_t rows, Value kg,
+                                  bool aInBounds, ValueRange accs) {
+    Value kIndex = mul(kg, group);
+    Type i8 = b.getI8Type(), i32 = b.getI32Type();
+    auto tile8 = VectorType::get({2, 8}, i8);
+    auto tile32 = VectorType::get({2, 8}, i32);
+    Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(i8));
+    SmallVector<Value> weightVecs;
+    for (int64_t j = 0; j < tileN; ++j)
+      for (int64_t p = 0; p < 8; ++p) {
+        Value cols = vector::TransferReadOp::create(
+            b, loc, VectorType::get({16}, i8), w.packed,
+            ValueRange{add(nb0, j), kg, index(16 * p)}, zero,
+            ArrayRef<bool>{true});
+        cols = vector::ShapeCastOp::create(b, loc, tile8, cols);
+        weightVecs.push_back(arith::ExtSIOp::create(b, loc, tile32, cols));
+      }
+    Value zeroRow = arith::ConstantOp::create(
+        b, loc, b.getZeroAttr(VectorType::get(8, i8)));
+    SmallVector<Value> actVecs;
+    for (int64_t q = 0; 2 * q < rows; ++q) {
+      SmallVector<Value, 2> pair;
+      for (int64_t r = 2 * q; r < 2 * q + 2; ++r)
+        pair.push_back(r < rows ? vector::TransferReadOp::create(
+                                      b, loc, VectorType::get({8}, i8), a,
+                                      ValueRange{add(m0, r), kIndex}, zero,
+                                      ArrayRef<bool>{aInBounds})
+                                      .getResult()
+                                : zeroRow);
+      Value both =
+          shuffle(pair[0], pair[1], llvm::to_vector(llvm::seq<int64_t>(0, 16)));
+      both = vector::ShapeCastOp::create(b, loc, tile8, both);
+      actVecs.push_back(arith::ExtSIOp::create(b, loc, tile32, both));
+    }
+    MLIRContext *ctx = b.getContext();
+    AffineExpr dm = getAffineDimExpr(0, ctx), dn = getAffineDimExpr(1, ctx),
+               dk = getAffineDimExpr(2, ctx);
+    auto block = VectorType::get({2, 2}, i32);
+    auto flat = VectorType::get({4}, i32);
+    SmallVector<Value> next;
+    for (int64_t q = 0; 2 * q < rows; ++q)
+      for (int64_t j = 0; j < tileN; ++j)
+        for (int64_t p = 0; p < 8; ++p) {
+          Value acc = vector::ShapeCastOp::create(
+              b, loc, block, accs[(q * tileN + j) * 8 + p]);
+          Value r = vector::ContractionOp::create(
+              b, loc, actVecs[q], weightVecs[j * 8 + p], acc,
+              ArrayRef<ArrayRef<AffineExpr>>{{dm, dk}, {dn, dk}, {dm, dn}},
+              ArrayRef<vector::IteratorType>{vector::IteratorType::parallel,
+                                             vector::IteratorType::parallel,
+                                             vector::IteratorType::reduction});
+          next.push_back(vector::ShapeCastOp::create(b, loc, flat, r));
+        }
+    return next;
+  }
+
   OpBuilder &b;
   Location loc;
-  GemmKind kind;
+  Step step;
   Value a;
   PackedWeights w;
   int64_t m, k, tileM, tileN;
@@ -439,20 +620,45 @@ struct CPUGemmPass : public qopt::impl::CPUGemmBase<CPUGemmPass> {
   using CPUGemmBase::CPUGemmBase;
   void runOnOperation() override;
   LogicalResult rewrite(IRRewriter &rewriter, linalg::GenericOp op,
-                        const Contraction &c);
+                        const Contraction &c, Step int8Step);
 };
+
+/// The i8 step for this function's target: smmla with i8mm, sdot with
+/// dotprod (both aarch64), else the u8 x s8 dot product (vpdpbusd on x86
+/// with VNNI, the generic lowering elsewhere).
+static Step selectInt8Step(func::FuncOp func) {
+  if (!isAArch64Target(func))
+    return Step::U8S8Dot4;
+  CPUFeatureQuery query;
+  if (query.hasFeatures(func, {"neon", "i8mm"}))
+    return Step::S8Mmla;
+  if (query.hasFeatures(func, {"neon", "dotprod"}))
+    return Step::S8Dot4;
+  return Step::U8S8Dot4;
+}
 
 } // namespace
 
 LogicalResult CPUGemmPass::rewrite(IRRewriter &rewriter, linalg::GenericOp op,
-                                   const Contraction &c) {
+                                   const Contraction &c, Step int8Step) {
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
   ArrayRef<int64_t> sizes = c.loopSizes;
   int64_t m = product(c.mDims, sizes), n = product(c.nDims, sizes),
           k = product(c.kDims, sizes);
+  Step step = c.kind == GemmKind::Int8 ? int8Step : Step::F32Fma;
   int64_t effTileN = std::min<int64_t>(tileN, llvm::divideCeil(n, 16));
   int64_t effTileM = std::min<int64_t>(tileM, m);
+  if (step == Step::S8Dot4 || step == Step::S8Mmla) {
+    // smmla takes rows in pairs; the tile's row count is even (a last odd
+    // row runs as a half-empty pair).
+    if (step == Step::S8Mmla)
+      effTileM = std::max<int64_t>(2, effTileM & ~int64_t(1));
+    // NEON has 32 128-bit registers and a row of 16 i32 takes four: keep
+    // the accumulators within half of them, narrowing the tile's width.
+    while (effTileN > 1 && effTileM * effTileN * 4 > 16)
+      --effTileN;
+  }
   Type actElt = c.kind == GemmKind::Int8 ? Type(rewriter.getI8Type())
                                          : Type(rewriter.getF32Type());
 
@@ -509,13 +715,13 @@ LogicalResult CPUGemmPass::rewrite(IRRewriter &rewriter, linalg::GenericOp op,
   }
   Value cMatrix = collapseToMatrix(rewriter, loc, init, c.mDims.size());
 
-  KernelEmitter emitter(rewriter, loc, c.kind, aMatrix, PackedWeights(), m, n,
-                        k, effTileM, effTileN);
+  KernelEmitter emitter(rewriter, loc, step, aMatrix, PackedWeights(), m, n, k,
+                        effTileM, effTileN);
   PackedWeights packed =
       packWeights(rewriter, loc, c, op.getIndexingMapsArray()[c.weightIndex],
-                  emitter.getNumBlocksN(), c.kind == GemmKind::Int8 ? 4 : 1);
-  KernelEmitter kernel(rewriter, loc, c.kind, aMatrix, packed, m, n, k,
-                       effTileM, effTileN);
+                  emitter.getNumBlocksN(), step);
+  KernelEmitter kernel(rewriter, loc, step, aMatrix, packed, m, n, k, effTileM,
+                       effTileN);
   Value result = kernel.emit(cMatrix);
 
   // Back to the output's shape and order.
@@ -564,8 +770,9 @@ void CPUGemmPass::runOnOperation() {
     if (std::optional<Contraction> c = matchContraction(op))
       matches.emplace_back(op, *c);
   });
+  Step int8Step = selectInt8Step(func);
   for (auto &[op, c] : matches) {
     (c.kind == GemmKind::Int8 ? numInt8 : numF32)++;
-    (void)rewrite(rewriter, op, c);
+    (void)rewrite(rewriter, op, c, int8Step);
   }
 }

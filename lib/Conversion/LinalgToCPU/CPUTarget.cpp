@@ -119,6 +119,14 @@ FailureOr<CPUTarget> mlir::qopt::resolveCPUTarget(StringRef target,
   return result;
 }
 
+bool mlir::qopt::isAArch64Target(Operation *funcOp) {
+  auto module = funcOp->getParentOfType<ModuleOp>();
+  auto tripleAttr = module ? module->getAttrOfType<StringAttr>(
+                                 LLVM::LLVMDialect::getTargetTripleAttrName())
+                           : StringAttr();
+  return tripleAttr && llvm::Triple(tripleAttr.str()).isAArch64();
+}
+
 bool CPUFeatureQuery::hasFeatures(Operation *funcOp,
                                   ArrayRef<StringRef> features) {
   auto cpuAttr = funcOp->getAttrOfType<StringAttr>("target_cpu");

@@ -32,6 +32,10 @@ FailureOr<CPUTarget> resolveCPUTarget(StringRef target, StringRef cpu,
                                       StringRef features,
                                       std::string &errorMessage);
 
+/// True when the module around `funcOp` targets aarch64 (its
+/// `llvm.target_triple`).
+bool isAArch64Target(Operation *funcOp);
+
 /// Answers feature queries for functions carrying `target_cpu` /
 /// `target_features` (and the module's `llvm.target_triple`), caching one
 /// LLVM subtarget per distinct target.

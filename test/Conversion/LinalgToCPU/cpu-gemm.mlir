@@ -130,3 +130,100 @@ func.func @unchanged(%a: tensor<4x8xi8>, %b: tensor<8x3xi8>, %init: tensor<4x3xi
   %r3 = linalg.matmul ins(%da, %w : tensor<?x8xi8>, tensor<8x3xi8>) outs(%dyninit : tensor<?x3xi32>) -> tensor<?x3xi32>
   return %r0, %r1, %r2, %r3 : tensor<4x3xi32>, tensor<1x2x2x2xi32>, tensor<4x3xi32>, tensor<?x3xi32>
 }
+
+// -----
+
+// aarch64 with dotprod: the same [N/16][K/4][64] packing, but signed x
+// signed (sdot's operands): no compensation, no xor, extsi on both sides.
+// The register tile is narrowed to one 16-column block (4 rows x 4
+// registers of accumulators).
+// CHECK-LABEL: func @matmul_i8_dotprod
+// CHECK-DAG: %[[W:.*]] = arith.constant dense<"0x0303{{.*}}"> : tensor<1x9x64xi8>
+// CHECK-NOT: tensor<16xi32>
+// CHECK: scf.for {{.*}} -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>)
+// CHECK: %[[WS:.*]] = vector.shape_cast %{{.*}} : vector<64xi8> to vector<16x4xi8>
+// CHECK: %[[WE:.*]] = arith.extsi %[[WS]] : vector<16x4xi8> to vector<16x4xi32>
+// CHECK: %[[A:.*]] = vector.transfer_read %arg0{{.*}} {in_bounds = [true]} : tensor<7x33xi8>, vector<4xi8>
+// CHECK-NOT: arith.xori
+// CHECK: %[[AE:.*]] = arith.extsi %[[A]] : vector<4xi8> to vector<4xi32>
+// CHECK: vector.contract {{.*}} %[[WE]], %[[AE]], %{{.*}} : vector<16x4xi32>, vector<4xi32> into vector<16xi32>
+// CHECK-NOT: arith.xori
+// CHECK-NOT: linalg.matmul
+module attributes {llvm.target_triple = "aarch64-unknown-linux-gnu"} {
+func.func @matmul_i8_dotprod(%a: tensor<7x33xi8>) -> tensor<7x5xi32> attributes {target_cpu = "generic", target_features = #llvm.target_features<["+dotprod"]>} {
+  %w = arith.constant dense<3> : tensor<33x5xi8>
+  %z = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<7x5xi32>
+  %f = linalg.fill ins(%z : i32) outs(%e : tensor<7x5xi32>) -> tensor<7x5xi32>
+  %r = linalg.matmul ins(%a, %w : tensor<7x33xi8>, tensor<33x5xi8>) outs(%f : tensor<7x5xi32>) -> tensor<7x5xi32>
+  return %r : tensor<7x5xi32>
+}
+}
+
+// -----
+
+// aarch64 with i8mm: weights packed [N/16][K/8][128], so that bytes
+// [16p, 16p+16) of a row are columns 2p and 2p+1 (smmla's 8x2 operand);
+// rows in pairs, each 2x2 block of C one vector<4xi32> in smmla's order
+// [r0c0, r0c1, r1c0, r1c1], shuffled in before the K loop and out after.
+// The last of 7 rows is a pair whose second row is zero.
+// CHECK-LABEL: func @matmul_i8_i8mm
+// CHECK-DAG: %[[W:.*]] = arith.constant dense<"0x0303{{.*}}"> : tensor<1x5x128xi8>
+// CHECK: %[[R0:.*]] = vector.transfer_read %{{.*}} : tensor<7x5xi32>, vector<16xi32>
+// CHECK: %[[R1:.*]] = vector.transfer_read %{{.*}} : tensor<7x5xi32>, vector<16xi32>
+// CHECK: vector.shuffle %[[R0]], %[[R1]] [0, 1, 16, 17] : vector<16xi32>, vector<16xi32>
+// CHECK: vector.shuffle %[[R0]], %[[R1]] [14, 15, 30, 31] : vector<16xi32>, vector<16xi32>
+// CHECK: scf.for {{.*}} -> (vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>)
+// CHECK: %[[WV:.*]] = vector.transfer_read %[[W]]{{.*}} {in_bounds = [true]} : tensor<1x5x128xi8>, vector<16xi8>
+// CHECK: %[[WS:.*]] = vector.shape_cast %[[WV]] : vector<16xi8> to vector<2x8xi8>
+// CHECK: %[[WE:.*]] = arith.extsi %[[WS]] : vector<2x8xi8> to vector<2x8xi32>
+// CHECK: %[[A0:.*]] = vector.transfer_read %arg0{{.*}} {in_bounds = [true]} : tensor<7x33xi8>, vector<8xi8>
+// CHECK: %[[A1:.*]] = vector.transfer_read %arg0{{.*}} {in_bounds = [true]} : tensor<7x33xi8>, vector<8xi8>
+// CHECK: %[[AB:.*]] = vector.shuffle %[[A0]], %[[A1]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] : vector<8xi8>, vector<8xi8>
+// CHECK: %[[AS:.*]] = vector.shape_cast %[[AB]] : vector<16xi8> to vector<2x8xi8>
+// CHECK: %[[AE:.*]] = arith.extsi %[[AS]] : vector<2x8xi8> to vector<2x8xi32>
+// CHECK: %[[ACC:.*]] = vector.shape_cast %{{.*}} : vector<4xi32> to vector<2x2xi32>
+// CHECK: %[[C:.*]] = vector.contract {{.*}} %[[AE]], %[[WE]], %[[ACC]] : vector<2x8xi32>, vector<2x8xi32> into vector<2x2xi32>
+// CHECK: vector.shape_cast %[[C]] : vector<2x2xi32> to vector<4xi32>
+// The K tail (33 = 4 * 8 + 1) reads A with padding.
+// CHECK: vector.transfer_read %arg0{{.*}} : tensor<7x33xi8>, vector<8xi8>
+// Back to rows: the eight blocks concatenated, then each row's lanes.
+// CHECK: %[[ALL:.*]] = vector.shuffle {{.*}} : vector<16xi32>, vector<16xi32>
+// CHECK: %[[ROW0:.*]] = vector.shuffle %[[ALL]], %[[ALL]] [0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29] : vector<32xi32>, vector<32xi32>
+// CHECK: vector.transfer_write %[[ROW0]]
+// CHECK: %[[ROW1:.*]] = vector.shuffle %[[ALL]], %[[ALL]] [2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31] : vector<32xi32>, vector<32xi32>
+// CHECK: vector.transfer_write %[[ROW1]]
+// The last row: its pair partner is a zero vector, and only it is written.
+// CHECK: %[[Z:.*]] = arith.constant dense<0> : vector<16xi32>
+// CHECK: scf.for {{.*}} step %{{.*}} iter_args({{.*}}) -> (tensor<7x5xi32>)
+// CHECK: %[[L:.*]] = vector.transfer_read %{{.*}} : tensor<7x5xi32>, vector<16xi32>
+// CHECK: vector.shuffle %[[L]], %[[Z]] [0, 1, 16, 17]
+// CHECK-NOT: linalg.matmul
+module attributes {llvm.target_triple = "aarch64-unknown-linux-gnu"} {
+func.func @matmul_i8_i8mm(%a: tensor<7x33xi8>) -> tensor<7x5xi32> attributes {target_cpu = "generic", target_features = #llvm.target_features<["+i8mm"]>} {
+  %w = arith.constant dense<3> : tensor<33x5xi8>
+  %z = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<7x5xi32>
+  %f = linalg.fill ins(%z : i32) outs(%e : tensor<7x5xi32>) -> tensor<7x5xi32>
+  %r = linalg.matmul ins(%a, %w : tensor<7x33xi8>, tensor<33x5xi8>) outs(%f : tensor<7x5xi32>) -> tensor<7x5xi32>
+  return %r : tensor<7x5xi32>
+}
+}
+
+// -----
+
+// aarch64 without dotprod or i8mm keeps the u8 x s8 kernel (generic code).
+// CHECK-LABEL: func @matmul_i8_plain_aarch64
+// CHECK: arith.constant dense<{{.*}}> : tensor<16xi32>
+// CHECK: arith.xori
+// CHECK: vector.contract {{.*}} : vector<16x4xi32>, vector<4xi32> into vector<16xi32>
+module attributes {llvm.target_triple = "aarch64-unknown-linux-gnu"} {
+func.func @matmul_i8_plain_aarch64(%a: tensor<7x33xi8>) -> tensor<7x5xi32> attributes {target_cpu = "generic"} {
+  %w = arith.constant dense<3> : tensor<33x5xi8>
+  %z = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<7x5xi32>
+  %f = linalg.fill ins(%z : i32) outs(%e : tensor<7x5xi32>) -> tensor<7x5xi32>
+  %r = linalg.matmul ins(%a, %w : tensor<7x33xi8>, tensor<33x5xi8>) outs(%f : tensor<7x5xi32>) -> tensor<7x5xi32>
+  return %r : tensor<7x5xi32>
+}
+}
