@@ -68,3 +68,22 @@ if os.path.isdir(os.path.join(npm_prefix, "node_modules", "onnxruntime-node")):
     except (OSError, subprocess.SubprocessError):
         pass
 config.substitutions.append(("%npm_prefix", npm_prefix))
+
+# aarch64 execution (test/Conversion/LinalgToCPU/arm-neon-qemu.test):
+# clang-22 cross-compiles for aarch64-linux-gnu against Debian's cross libc
+# and libgcc (libc6-dev-arm64-cross, gcc-aarch64-linux-gnu) and qemu-user
+# runs the result with every extension (-cpu max: dotprod, i8mm).
+import glob
+import shutil
+aarch64_sysroot = "/usr/aarch64-linux-gnu"
+if (shutil.which("qemu-aarch64") and shutil.which("clang-22") and
+        os.path.exists(os.path.join(aarch64_sysroot, "lib", "crt1.o")) and
+        os.path.exists(os.path.join(aarch64_sysroot, "lib",
+                                    "ld-linux-aarch64.so.1")) and
+        glob.glob("/usr/lib/gcc-cross/aarch64-linux-gnu/*/crtbegin.o")):
+    config.available_features.add("aarch64-qemu")
+config.substitutions.append(
+    ("%aarch64_cc", "clang-22 --target=aarch64-linux-gnu -O2 -fuse-ld=lld "
+     "-Wno-override-module"))
+config.substitutions.append(
+    ("%aarch64_run", "qemu-aarch64 -cpu max -L " + aarch64_sysroot))
