@@ -22,6 +22,15 @@ void mlir::qopt::buildQuantizePipeline(OpPassManager &pm,
     import.strict = options.strict;
     pm.addPass(createImportCalibration(import));
   }
+  if (!options.budget.empty()) {
+    AssignPrecisionOptions assign;
+    assign.budget = options.budget;
+    assign.target = options.target;
+    assign.table = options.precisionTable;
+    assign.exportFile = options.precisionExport;
+    assign.reportFile = options.precisionReport;
+    pm.addPass(createAssignPrecision(assign));
+  }
   LegalizeOptions legalize;
   legalize.activations = options.activations;
   legalize.activationType = options.activationType;
@@ -44,7 +53,8 @@ void mlir::qopt::buildQuantizePipeline(OpPassManager &pm,
 void mlir::qopt::registerQuantizePipeline() {
   PassPipelineRegistration<QuantizeOptions>(
       "qopt-quantize",
-      "Quantize a float model: import calibration, legalize, integer "
+      "Quantize a float model: import calibration, assign precisions "
+      "(with budget=), legalize, integer "
       "kernels, fold requantization, lower quantized ops",
       buildQuantizePipeline);
 }

@@ -15,6 +15,7 @@
 #include "qopt/Quant/QuantParams.h"
 #include "qopt/Quant/WeightQuant.h"
 #include "qopt/Transforms/Passes.h"
+#include "qopt/Transforms/QuantizableOps.h"
 #include "qopt/Transforms/TensorNames.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -24,8 +25,10 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
@@ -40,73 +43,6 @@ using namespace mlir::qopt;
 
 /// The attribute name under which an op carries its #qopt.precision.
 static constexpr StringLiteral kPrecisionAttr = "qopt.precision";
-
-//===----------------------------------------------------------------------===//
-// Recognising ops
-//===----------------------------------------------------------------------===//
-
-/// Ops with an integer matmul/convolution kernel in qopt-quantize-kernels.
-static bool isContraction(Operation *op) {
-  return isa<linalg::MatmulOp, linalg::BatchMatmulOp, linalg::Conv2DNhwcHwcfOp,
-             linalg::Conv2DNchwFchwOp, linalg::DepthwiseConv2DNhwcHwcOp>(op);
-}
-
-/// Ops whose result holds exactly the values of their first operand (moved,
-/// selected or repeated), so both share quantization parameters.
-static bool isScaleKeeping(Operation *op) {
-  if (isa<tensor::ReshapeOp, tensor::CollapseShapeOp, tensor::ExpandShapeOp,
-          linalg::TransposeOp, tensor::ExtractSliceOp, linalg::PoolingNhwcMaxOp,
-          linalg::PoolingNchwMaxOp>(op))
-    return true;
-  // Zero padding: 0.0 quantizes exactly to the zero point.
-  if (auto pad = dyn_cast<tensor::PadOp>(op)) {
-    Value padValue = pad.getConstantPaddingValue();
-    FloatAttr attr;
-    return padValue && matchPattern(padValue, m_Constant(&attr)) &&
-           attr.getValue().isZero();
-  }
-  return false;
-}
-
-/// The float operand whose values a scale-keeping op passes on.
-static Value getScaleKeepingInput(Operation *op) {
-  if (auto pool = dyn_cast<linalg::LinalgOp>(op))
-    return pool.getDpsInputOperand(0)->get();
-  return op->getOperand(0);
-}
-
-/// The binary float op a linalg.generic applies element by element, when it
-/// is `yield op(%in0, %in1)` with identity maps.
-static Operation *getElementwiseBinaryBody(linalg::GenericOp generic) {
-  if (generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
-      generic.getNumParallelLoops() != generic.getNumLoops() ||
-      !llvm::all_of(generic.getIndexingMapsArray(),
-                    [](AffineMap map) { return map.isIdentity(); }))
-    return nullptr;
-  Block &body = generic.getRegion().front();
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  Operation *def = yield.getOperand(0).getDefiningOp();
-  if (!def || def->getBlock() != &body || body.getOperations().size() != 2 ||
-      !isa<arith::AddFOp, arith::SubFOp, arith::MulFOp>(def))
-    return nullptr;
-  if (def->getOperand(0) != body.getArgument(0) ||
-      def->getOperand(1) != body.getArgument(1))
-    return nullptr;
-  return def;
-}
-
-/// Elementwise add, sub or mul of two tensors of the same shape.
-static bool isElementwiseArith(Operation *op) {
-  if (isa<linalg::AddOp, linalg::SubOp, linalg::MulOp>(op))
-    return true;
-  auto generic = dyn_cast<linalg::GenericOp>(op);
-  return generic && getElementwiseBinaryBody(generic);
-}
-
-/// Sum pooling: the integer form of average pooling accumulates in i32.
-static bool isSumPooling(Operation *op) {
-  return isa<linalg::PoolingNhwcSumOp, linalg::PoolingNchwSumOp>(op);
-}
 
 /// The bounds [lo, hi] of a clamp written as a linalg.generic of one input:
 /// `maximumf(x, lo)` (ReLU when lo = 0), optionally followed by
@@ -149,108 +85,6 @@ static std::optional<std::pair<double, double>> getClampBounds(Operation *op) {
   return std::make_pair(lo, hi);
 }
 
-/// `%y = qopt.stats %x` is transparent: returns %x for %y, else the value.
-static Value stripStats(Value value) {
-  if (auto stats = value.getDefiningOp<StatsOp>())
-    return stats.getInput();
-  return value;
-}
-
-/// The statistics attached to a value, looking through the stats op itself.
-static StatsOp lookupStats(Value value) {
-  if (auto stats = value.getDefiningOp<StatsOp>())
-    return stats;
-  for (Operation *user : value.getUsers())
-    if (auto stats = dyn_cast<StatsOp>(user))
-      return stats;
-  return {};
-}
-
-/// The float values of a constant weight, or nullopt when `value` is not a
-/// constant float tensor.
-static std::optional<std::vector<float>> getConstantFloats(Value value) {
-  Attribute attr;
-  if (!matchPattern(value, m_Constant(&attr)))
-    return std::nullopt;
-  auto type = dyn_cast<RankedTensorType>(value.getType());
-  if (!type || !isa<FloatType>(type.getElementType()))
-    return std::nullopt;
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    std::vector<float> values;
-    values.reserve(type.getNumElements());
-    for (APFloat v : dense.getValues<APFloat>()) {
-      bool lost;
-      v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
-      values.push_back(v.convertToFloat());
-    }
-    return values;
-  }
-  if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
-    std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef();
-    if (!data)
-      return std::nullopt;
-    return std::vector<float>(data->begin(), data->end());
-  }
-  return std::nullopt;
-}
-
-//===----------------------------------------------------------------------===//
-// Contractions: which weight dimension is the output channel
-//===----------------------------------------------------------------------===//
-
-namespace {
-struct ContractionDims {
-  /// Dimension of the weight (input 1) that is the output channel.
-  int64_t weightChannel;
-  /// Dimension of the weight that is reduced, when there is exactly one.
-  std::optional<int64_t> weightReduction;
-  /// Dimension of the result that is the output channel.
-  int64_t resultChannel;
-};
-} // namespace
-
-/// The output channel is the loop that indexes the weight, is parallel, and
-/// does not index the activation (matmul N, conv F); for a depthwise
-/// convolution, the weight's only parallel loop (its channel C).
-static std::optional<ContractionDims> getContractionDims(linalg::LinalgOp op) {
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-  AffineMap actMap = maps[0], weightMap = maps[1], resultMap = maps[2];
-  std::optional<unsigned> channelLoop, parallelLoop;
-  int parallelCount = 0;
-  SmallVector<int64_t> reductionDims;
-  for (auto [pos, expr] : llvm::enumerate(weightMap.getResults())) {
-    auto dim = dyn_cast<AffineDimExpr>(expr);
-    if (!dim)
-      return std::nullopt;
-    unsigned loop = dim.getPosition();
-    if (iterators[loop] == utils::IteratorType::reduction) {
-      reductionDims.push_back(pos);
-      continue;
-    }
-    ++parallelCount;
-    parallelLoop = loop;
-    if (!actMap.isFunctionOfDim(loop))
-      channelLoop = loop;
-  }
-  if (!channelLoop && parallelCount == 1)
-    channelLoop = parallelLoop;
-  if (!channelLoop)
-    return std::nullopt;
-  ContractionDims dims;
-  std::optional<unsigned> weightPos = weightMap.getResultPosition(
-      getAffineDimExpr(*channelLoop, op.getContext()));
-  std::optional<unsigned> resultPos = resultMap.getResultPosition(
-      getAffineDimExpr(*channelLoop, op.getContext()));
-  if (!weightPos || !resultPos)
-    return std::nullopt;
-  dims.weightChannel = *weightPos;
-  dims.resultChannel = *resultPos;
-  if (reductionDims.size() == 1)
-    dims.weightReduction = reductionDims.front();
-  return dims;
-}
-
 //===----------------------------------------------------------------------===//
 // The pass
 //===----------------------------------------------------------------------===//
@@ -259,6 +93,8 @@ namespace {
 /// Options for one op: the pass options, overridden by #qopt.precision.
 struct OpPrecision {
   bool keepFloat = false;
+  /// bf16 or f16: the op computes on inputs of this type (f32 results).
+  FloatType narrowFloat;
   QuantSpec activation;
   unsigned weightBits = 8;
   Granularity granularity = Granularity::PerChannel;
@@ -291,6 +127,7 @@ private:
                     quant::UniformQuantizedType actType,
                     quant::QuantizedType weightType);
   LogicalResult missing(Operation *op, Value value, StringRef reason);
+  LogicalResult legalizeNarrowFloat(Operation *op, FloatType type);
 
   QuantSpec defaultActivation;
   Granularity defaultGranularity = Granularity::PerChannel;
@@ -363,6 +200,19 @@ FailureOr<OpPrecision> LegalizePass::getPrecision(Operation *op) {
   auto actType = dyn_cast<IntegerType>(attr.getActivation());
   if (!actType) {
     precision.keepFloat = true;
+    Type act = attr.getActivation();
+    if (act.isBF16() || act.isF16()) {
+      if (attr.getWeight() && attr.getWeight() != act)
+        return op->emitError()
+               << "precision " << attr << " mixes " << act << " activations "
+               << "with " << attr.getWeight()
+               << " weights; qopt-legalize computes in one float type";
+      precision.narrowFloat = cast<FloatType>(act);
+    } else if (!act.isF32()) {
+      return op->emitError() << "precision " << attr << " asks for " << act
+                             << " activations; qopt-legalize keeps ops in "
+                                "f32, bf16 or f16";
+    }
     return precision;
   }
   unsigned bits = actType.getWidth();
@@ -729,6 +579,95 @@ void LegalizePass::quantizeBias(Operation *contraction, int64_t resultChannel,
     def->erase();
 }
 
+/// A contraction in bf16 or f16 (#qopt.precision<act = bf16, weight =
+/// bf16>): its inputs become that type (constant weights converted at
+/// compile time, activations through an elementwise truncf), and the op is
+/// rebuilt with its own region builder, so it extends the products to f32
+/// and accumulates in f32, as AVX512-BF16 vdpbf16ps and tensor cores do:
+///
+///   %y = linalg.matmul ins(%x, %w : tensor<1x4xf32>, tensor<4x2xf32>) ...
+/// becomes
+///   %xb = linalg.generic ... ins(%x) { arith.truncf } -> tensor<1x4xbf16>
+///   %y = linalg.matmul ins(%xb, %wb : tensor<1x4xbf16>, tensor<4x2xbf16>)
+///          outs(%z : tensor<1x2xf32>)
+LogicalResult LegalizePass::legalizeNarrowFloat(Operation *op, FloatType type) {
+  if (!isContraction(op))
+    return op->emitError() << "qopt-legalize computes in " << type
+                           << " only matmuls and convolutions; give '"
+                           << op->getName() << "' an integer or f32 precision";
+  auto linalgOp = cast<linalg::LinalgOp>(op);
+  for (OpOperand *operand : linalgOp.getDpsInputOperands()) {
+    auto tensorType = dyn_cast<RankedTensorType>(operand->get().getType());
+    if (!tensorType || !tensorType.hasStaticShape())
+      return op->emitError()
+             << "computing in " << type << " needs statically shaped inputs";
+  }
+  OpBuilder builder(op);
+  Location loc = op->getLoc();
+  SmallVector<Value> operands;
+  for (OpOperand *operand : linalgOp.getDpsInputOperands()) {
+    Value value = operand->get();
+    auto narrowType = cast<RankedTensorType>(value.getType()).clone(type);
+    if (std::optional<std::vector<float>> data = getConstantFloats(value)) {
+      SmallVector<APFloat> converted;
+      converted.reserve(data->size());
+      for (float f : *data) {
+        APFloat v(f);
+        bool lost;
+        v.convert(type.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                  &lost);
+        converted.push_back(v);
+      }
+      operands.push_back(arith::ConstantOp::create(
+          builder, value.getLoc(),
+          DenseElementsAttr::get(narrowType, converted)));
+      continue;
+    }
+    Value empty =
+        tensor::EmptyOp::create(builder, loc, narrowType.getShape(), type);
+    AffineMap identity = builder.getMultiDimIdentityMap(narrowType.getRank());
+    SmallVector<utils::IteratorType> parallel(narrowType.getRank(),
+                                              utils::IteratorType::parallel);
+    auto trunc = linalg::GenericOp::create(
+        builder, loc, narrowType, value, empty,
+        ArrayRef<AffineMap>{identity, identity}, parallel,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value t = arith::TruncFOp::create(b, l, type, args[0]);
+          linalg::YieldOp::create(b, l, t);
+        });
+    operands.push_back(trunc.getResult(0));
+  }
+  for (Value init : linalgOp.getDpsInits())
+    operands.push_back(init);
+
+  OperationState state(loc, op->getName());
+  state.addOperands(operands);
+  state.addTypes(op->getResultTypes());
+  state.addAttributes(op->getAttrs());
+  Region *region = state.addRegion();
+  auto *block = new Block();
+  region->push_back(block);
+  for (Value v : operands)
+    block->addArgument(getElementTypeOrSelf(v.getType()), loc);
+  ImplicitLocOpBuilder regionBuilder(loc, op->getContext());
+  regionBuilder.setInsertionPointToStart(block);
+  linalgOp.getRegionBuilder()(regionBuilder, *block, op->getAttrs(),
+                              [&]() { return op->emitError(); });
+  Operation *rebuilt = builder.create(state);
+
+  llvm::SetVector<Operation *> oldInputs;
+  for (OpOperand *operand : linalgOp.getDpsInputOperands())
+    if (Operation *def = operand->get().getDefiningOp())
+      oldInputs.insert(def);
+  op->replaceAllUsesWith(rebuilt->getResults());
+  op->erase();
+  for (Operation *def : oldInputs)
+    if (def->use_empty() && isa<arith::ConstantOp>(def))
+      def->erase();
+  ++numFloatOps;
+  return success();
+}
+
 LogicalResult LegalizePass::legalizeOp(Operation *op) {
   bool contraction = isContraction(op);
   bool elementwise = !contraction && isElementwiseArith(op);
@@ -747,6 +686,8 @@ LogicalResult LegalizePass::legalizeOp(Operation *op) {
   FailureOr<OpPrecision> precision = getPrecision(op);
   if (failed(precision))
     return failure();
+  if (precision->narrowFloat)
+    return legalizeNarrowFloat(op, precision->narrowFloat);
   if (precision->keepFloat) {
     ++numFloatOps;
     return success();

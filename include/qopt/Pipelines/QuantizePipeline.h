@@ -1,8 +1,9 @@
 //===- QuantizePipeline.h - the qopt-quantize pipeline ----------*- C++ -*-===//
 //
 // The pipeline that turns a float model and a calibration file into the
-// integer program: import calibration, legalize to QDQ form, integer kernels,
-// fold requantization, lower the quantized ops. Compilers that embed qopt call
+// integer program: import calibration, assign precisions (when a budget is
+// given), legalize to QDQ form, integer kernels, fold requantization, lower
+// the quantized ops. Compilers that embed qopt call
 // buildQuantizePipeline; the driver registers it as `qopt-quantize`.
 //
 //===----------------------------------------------------------------------===//
@@ -32,6 +33,31 @@ struct QuantizeOptions : public PassPipelineOptions<QuantizeOptions> {
   Option<bool> strict{*this, "strict",
                       llvm::cl::desc("Unmatched names are errors"),
                       llvm::cl::init(false)};
+  Option<std::string> budget{
+      *this, "budget",
+      llvm::cl::desc("Mixed precision budget (size:BYTES, avg-bits:B, cost:X "
+                     "or sqnr:DB); when set, qopt-assign-precision runs "
+                     "before qopt-legalize"),
+      llvm::cl::init("")};
+  Option<std::string> target{
+      *this, "target",
+      llvm::cl::desc("qopt-assign-precision target table: x86_64, aarch64 "
+                     "or sm_90"),
+      llvm::cl::init("x86_64")};
+  Option<std::string> precisionTable{
+      *this, "precision-table",
+      llvm::cl::desc("Pin table for qopt-assign-precision (its table=)"),
+      llvm::cl::init("")};
+  Option<std::string> precisionExport{
+      *this, "precision-export",
+      llvm::cl::desc("Where qopt-assign-precision writes its table (its "
+                     "export=)"),
+      llvm::cl::init("")};
+  Option<std::string> precisionReport{
+      *this, "precision-report",
+      llvm::cl::desc("Where qopt-assign-precision writes its report (its "
+                     "report=; '-' for standard error)"),
+      llvm::cl::init("")};
   Option<std::string> activations{
       *this, "activations",
       llvm::cl::desc("Activation scheme: asymmetric or symmetric"),

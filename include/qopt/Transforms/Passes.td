@@ -87,6 +87,70 @@ def ExportCalibration : Pass<"qopt-export-calibration", "::mlir::ModuleOp"> {
   ];
 }
 
+def AssignPrecision : Pass<"qopt-assign-precision", "::mlir::ModuleOp"> {
+  let summary = "Choose a precision per op under a size, bits, cost or "
+                "accuracy budget";
+  let description = [{
+    Decides, for every op qopt-legalize quantizes (matmuls, convolutions,
+    elementwise arithmetic, sum pooling, concat), one precision among those
+    the target runs natively (`target=`: x86_64 offers i8, w4a8 (int4
+    weights, int8 activations), bf16 and f32; aarch64 i8, w4a8, f16 and f32;
+    sm_90 i8, f16, bf16 and f32), and writes it as `#qopt.precision` under
+    the `qopt.precision` attribute, which qopt-legalize honours.
+
+    Sensitivity (`sensitivity=estimate`): the quantization noise of each op
+    in each precision, from its actual weights (quantized per channel or
+    per group as qopt-legalize will, or rounded to the float format) and its
+    inputs' calibration statistics (histograms when present), as noise
+    power relative to signal at the op's output; the model's output noise is
+    estimated as the sum over ops (SQNR in dB). Cost per op and precision:
+    weight bytes, activation bytes moved and MACs weighted by the target's
+    relative throughput.
+
+    Budgets: `size:BYTES` (weight bytes), `avg-bits:B` (weight bits averaged
+    over all weight elements), `cost:X` (times the all-int8 cost) minimise
+    the noise; `sqnr:DB` meets the SQNR at the least cost. The choice is a
+    multiple-choice knapsack solved exactly by dynamic programming over
+    Pareto frontiers (docs/mixed-precision.md). An infeasible budget is an
+    error that names the smallest feasible one.
+
+    `table=PATH` pins ops (lines `op_name precision`, `#` comments);
+    `export=PATH` writes the chosen table in the same format;
+    `report=PATH` (`-` for standard error) writes, per op, the candidates
+    with their estimated SQNR, the choice, its cost, and the totals against
+    the budget.
+
+    ```mlir
+    // Before
+    %y = linalg.matmul ins(%x, %w : ...) outs(%z : ...) -> tensor<1x32xf32> loc("fc1")
+    // After (budget=size:... that leaves room for int4 here)
+    %y = linalg.matmul {qopt.precision = #qopt.precision<act = i8, weight = i4, per_group = 32>}
+        ins(%x, %w : ...) outs(%z : ...) -> tensor<1x32xf32> loc("fc1")
+    ```
+  }];
+  let dependentDialects = ["::mlir::qopt::QOptDialect"];
+  let options = [
+    Option<"target", "target", "std::string", "\"x86_64\"",
+           "Target table: x86_64, aarch64 or sm_90">,
+    Option<"budget", "budget", "std::string", "\"\"",
+           "size:BYTES, avg-bits:B, cost:X (relative to all-int8) or sqnr:DB">,
+    Option<"sensitivity", "sensitivity", "std::string", "\"estimate\"",
+           "How op sensitivity is obtained: estimate or measure">,
+    Option<"inputs", "inputs", "std::string", "\"\"",
+           "Calibration inputs (.npy, comma-separated) for "
+           "sensitivity=measure">,
+    Option<"table", "table", "std::string", "\"\"",
+           "Pin table to read (lines `op_name precision`)">,
+    Option<"exportFile", "export", "std::string", "\"\"",
+           "Write the chosen precisions as a pin table to this file">,
+    Option<"reportFile", "report", "std::string", "\"\"",
+           "Write the report to this file ('-' for standard error)">,
+    Option<"groupSize", "group-size", "unsigned", "32",
+           "Group size of int4 matmul weights along the reduction dimension "
+           "(0: per channel)">,
+  ];
+}
+
 def Legalize : Pass<"qopt-legalize", "::mlir::ModuleOp"> {
   let summary = "Quantize a calibrated float model into QDQ form";
   let description = [{

@@ -1,0 +1,705 @@
+//===- AssignPrecision.cpp - mixed precision under a budget -----*- C++ -*-===//
+//
+// qopt-assign-precision: chooses one precision per quantizable op from the
+// target's table (lib/Quant/MixedPrecision.cpp) so that the model meets a
+// budget on weight size, average weight bits, cost or accuracy, and writes
+// it as #qopt.precision for qopt-legalize. This file gathers what the model
+// says (weights, statistics, shapes, names), reads and writes pin tables and
+// the report; the noise model, the costs and the knapsack solver are plain
+// C++ in lib/Quant.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Dialect/QOpt/IR/QOptAttrs.h"
+#include "qopt/Quant/MixedPrecision.h"
+#include "qopt/Transforms/Passes.h"
+#include "qopt/Transforms/QuantizableOps.h"
+#include "qopt/Transforms/TensorNames.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_ASSIGNPRECISION
+#include "qopt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+static constexpr StringLiteral kPrecisionAttr = "qopt.precision";
+
+namespace {
+
+enum class BudgetKind { Size, AvgBits, Cost, Sqnr };
+
+struct Budget {
+  BudgetKind kind;
+  double value;
+};
+
+/// One precision an op may take, with its estimated noise and cost.
+struct OpCandidate {
+  const PrecisionCandidate *candidate;
+  NoiseEstimate noise; // relative() is the op's output noise / signal
+  double relativeNoise = 0.0;
+  OpCost cost;
+  WeightLayout layout;
+};
+
+/// One op to decide.
+struct OpInfo {
+  Operation *op;
+  std::string name;
+  bool hasWeight = false;
+  OpShape shape;
+  SmallVector<OpCandidate> candidates;
+  /// Index into candidates once pinned or chosen.
+  std::optional<unsigned> pinned;
+  unsigned chosen = 0;
+  /// Candidates of the target this op cannot take, and why (for the report).
+  SmallVector<std::string> dropped;
+};
+
+class AssignPrecisionPass
+    : public qopt::impl::AssignPrecisionBase<AssignPrecisionPass> {
+public:
+  using Base::Base;
+
+  LogicalResult initialize(MLIRContext *context) override;
+  void runOnOperation() override;
+
+private:
+  LogicalResult collectOp(Operation *op, OpInfo &info);
+  LogicalResult readPins(MutableArrayRef<OpInfo> ops);
+  PrecisionAttr buildAttr(MLIRContext *ctx, const OpInfo &info,
+                          const OpCandidate &c);
+  void writeReport(raw_ostream &os, ArrayRef<OpInfo> ops,
+                   const KnapsackSolution &solution, double limit,
+                   double baselineCost, double baselineBytes,
+                   int64_t weightElements);
+  std::string formatBudget() const;
+
+  const TargetDescription *targetDesc = nullptr;
+  Budget parsedBudget{BudgetKind::Size, 0.0};
+};
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Options
+//===----------------------------------------------------------------------===//
+
+LogicalResult AssignPrecisionPass::initialize(MLIRContext *context) {
+  Location loc = UnknownLoc::get(context);
+  targetDesc = lookupTargetDescription(target);
+  if (!targetDesc) {
+    InFlightDiagnostic diag = emitError(loc);
+    diag << "qopt-assign-precision: unknown target '" << target
+         << "'; expected one of";
+    for (const TargetDescription &t : getTargetDescriptions())
+      diag << " " << t.name;
+    return failure();
+  }
+  if (sensitivity == "measure")
+    return emitError(loc)
+           << "qopt-assign-precision: sensitivity=measure is not implemented "
+              "yet (it needs qopt-run to execute lowered modules); use "
+              "sensitivity=estimate";
+  if (sensitivity != "estimate")
+    return emitError(loc) << "qopt-assign-precision: unknown sensitivity '"
+                          << sensitivity << "'; expected estimate or measure";
+  if (!inputs.empty())
+    return emitError(loc) << "qopt-assign-precision: inputs= is only used by "
+                             "sensitivity=measure";
+  StringRef text = budget;
+  if (text.empty())
+    return emitError(loc) << "qopt-assign-precision: no budget; pass "
+                             "budget=size:BYTES, avg-bits:B, cost:X or sqnr:DB";
+  auto [kind, value] = text.split(':');
+  if (kind == "size")
+    parsedBudget.kind = BudgetKind::Size;
+  else if (kind == "avg-bits")
+    parsedBudget.kind = BudgetKind::AvgBits;
+  else if (kind == "cost")
+    parsedBudget.kind = BudgetKind::Cost;
+  else if (kind == "sqnr")
+    parsedBudget.kind = BudgetKind::Sqnr;
+  else
+    return emitError(loc) << "qopt-assign-precision: unknown budget '" << text
+                          << "'; expected size:BYTES, avg-bits:B, cost:X or "
+                             "sqnr:DB";
+  double number;
+  if (value.trim().getAsDouble(number) || !std::isfinite(number) ||
+      (parsedBudget.kind != BudgetKind::Sqnr && number < 0.0))
+    return emitError(loc) << "qopt-assign-precision: budget '" << text
+                          << "' needs a "
+                          << (parsedBudget.kind == BudgetKind::Sqnr
+                                  ? "finite"
+                                  : "non-negative")
+                          << " number after '" << kind << ":'";
+  parsedBudget.value = number;
+  return success();
+}
+
+std::string AssignPrecisionPass::formatBudget() const { return budget; }
+
+//===----------------------------------------------------------------------===//
+// Gathering ops
+//===----------------------------------------------------------------------===//
+
+/// The statistics an activation is quantized with: its own, else those of
+/// the value a scale-keeping producer passes on (as qopt-legalize shares
+/// parameters through reshapes, padding and max pooling).
+static StatsOp findActivationStats(Value value) {
+  for (int depth = 0; depth < 64 && value; ++depth) {
+    if (StatsOp stats = lookupStats(value))
+      return stats;
+    Operation *producer = stripStats(value).getDefiningOp();
+    if (!producer || !isScaleKeeping(producer))
+      return {};
+    value = getScaleKeepingInput(producer);
+  }
+  return {};
+}
+
+static int64_t getNumElements(Value value) {
+  auto type = dyn_cast<ShapedType>(value.getType());
+  if (!type || !type.hasStaticShape())
+    return 1;
+  return type.getNumElements();
+}
+
+LogicalResult AssignPrecisionPass::collectOp(Operation *op, OpInfo &info) {
+  info.op = op;
+  info.name = getTensorName(op->getResult(0));
+  bool contraction = isContraction(op);
+
+  // Inputs: the constant weight of a contraction, the rest activations.
+  SmallVector<Value> activations;
+  std::optional<std::vector<float>> weightData;
+  Value weight;
+  std::optional<ContractionDims> dims;
+  if (contraction) {
+    auto linalgOp = cast<linalg::LinalgOp>(op);
+    dims = getContractionDims(linalgOp);
+    activations.push_back(linalgOp.getDpsInputOperand(0)->get());
+    Value rhs = linalgOp.getDpsInputOperand(1)->get();
+    weightData = getConstantFloats(rhs);
+    if (weightData)
+      weight = rhs;
+    else
+      activations.push_back(rhs);
+  } else if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+    activations.push_back(linalgOp.getDpsInputOperand(0)->get());
+    if (isElementwiseArith(op))
+      activations.push_back(linalgOp.getDpsInputOperand(1)->get());
+  } else {
+    activations.append(op->operand_begin(), op->operand_end());
+  }
+  info.hasWeight = static_cast<bool>(weight);
+
+  // Shape for the costs.
+  info.shape.activationElements = getNumElements(op->getResult(0));
+  for (Value v : activations)
+    info.shape.activationElements += getNumElements(v);
+  if (weight)
+    info.shape.weightElements = getNumElements(weight);
+  if (contraction) {
+    int64_t macs = 1;
+    for (int64_t range : cast<linalg::LinalgOp>(op).getStaticLoopRanges())
+      macs *= ShapedType::isDynamic(range) ? 1 : range;
+    info.shape.macs = macs;
+  } else {
+    info.shape.macs = getNumElements(op->getResult(0));
+  }
+
+  // Activation statistics.
+  SmallVector<ActivationStats> stats;
+  SmallVector<int64_t> statsElements;
+  std::string missing;
+  for (Value v : activations) {
+    StatsOp s = findActivationStats(v);
+    if (!s) {
+      if (missing.empty())
+        missing = getTensorName(stripStats(v));
+      if (missing.empty())
+        missing = "<unnamed>";
+      continue;
+    }
+    ActivationStats a;
+    a.min = *llvm::min_element(s.getMin());
+    a.max = *llvm::max_element(s.getMax());
+    if (s.hasHistogram() && !s.isPerAxis()) {
+      a.counts = *s.getCounts();
+      a.histMin = a.min;
+      a.histMax = a.max;
+      if (std::optional<APFloat> lo = s.getHistMin())
+        a.histMin = lo->convertToDouble();
+      if (std::optional<APFloat> hi = s.getHistMax())
+        a.histMax = hi->convertToDouble();
+    }
+    stats.push_back(a);
+    statsElements.push_back(getNumElements(v));
+  }
+
+  // Relative noise powers add through products (contractions, mul, sum
+  // pooling); through sums and concatenation the powers themselves add.
+  bool isProduct = contraction || isSumPooling(op) || isa<linalg::MulOp>(op);
+  if (auto generic = dyn_cast<linalg::GenericOp>(op))
+    if (Operation *body = getElementwiseBinaryBody(generic))
+      isProduct = isa<arith::MulFOp>(body);
+
+  // Candidates.
+  for (const PrecisionCandidate &candidate : targetDesc->candidates) {
+    if (candidate.needsWeight && !weight) {
+      info.dropped.push_back((candidate.name + ": no constant weight").str());
+      continue;
+    }
+    if (candidate.contractionsOnly && !contraction) {
+      info.dropped.push_back((candidate.name +
+                              ": qopt-legalize keeps only contractions in " +
+                              stringifyElementFormat(candidate.activation))
+                                 .str());
+      continue;
+    }
+    bool integer = isIntegerFormat(candidate.activation);
+    if (integer && !missing.empty()) {
+      info.dropped.push_back(
+          (candidate.name + ": input '" + missing + "' has no statistics")
+              .str());
+      continue;
+    }
+    OpCandidate c;
+    c.candidate = &candidate;
+    double actRelative = 0.0, sumNoise = 0.0, sumSignal = 0.0;
+    for (auto [a, n] : llvm::zip(stats, statsElements)) {
+      QuantSpec spec; // asymmetric signed, as qopt-legalize by default
+      NoiseEstimate e = estimateActivationNoise(a, candidate.activation, spec);
+      actRelative += e.relative();
+      sumNoise += e.noise * n;
+      sumSignal += e.signal * n;
+    }
+    if (!isProduct)
+      actRelative = sumSignal > 0.0 ? sumNoise / sumSignal : 0.0;
+    c.relativeNoise = actRelative;
+    if (weight) {
+      auto type = cast<RankedTensorType>(weight.getType());
+      if (isIntegerFormat(candidate.weight) && dims) {
+        c.layout.channelAxis = dims->weightChannel;
+        if (candidate.weight == ElementFormat::I4 && groupSize > 0 &&
+            type.getRank() == 2 && dims->weightReduction &&
+            type.getDimSize(*dims->weightReduction) % groupSize == 0 &&
+            type.getDimSize(*dims->weightReduction) > int64_t(groupSize)) {
+          c.layout.groupAxis = dims->weightReduction;
+          c.layout.groupSize = groupSize;
+        }
+      }
+      llvm::Expected<NoiseEstimate> w = estimateWeightNoise(
+          *weightData, type.getShape(), candidate.weight, c.layout);
+      if (!w)
+        return op->emitError() << "cannot estimate the weight noise of '"
+                               << op->getName() << "' in " << candidate.name
+                               << ": " << llvm::toString(w.takeError());
+      c.relativeNoise += w->relative();
+    }
+    OpShape shape = info.shape;
+    if (weight && isIntegerFormat(candidate.weight)) {
+      auto type = cast<RankedTensorType>(weight.getType());
+      if (!c.layout.channelAxis)
+        shape.weightScales = 1;
+      else if (!c.layout.groupAxis)
+        shape.weightScales = type.getDimSize(*c.layout.channelAxis);
+      else
+        shape.weightScales = shape.weightElements / c.layout.groupSize;
+    }
+    c.cost = computeOpCost(shape, candidate, *targetDesc);
+    info.candidates.push_back(c);
+  }
+  if (info.candidates.empty())
+    return op->emitError() << "no precision of target " << targetDesc->name
+                           << " applies to this op";
+  if (!missing.empty())
+    op->emitWarning() << "input '" << missing
+                      << "' has no calibration statistics: only float "
+                         "precisions are considered for this op";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Pin tables
+//===----------------------------------------------------------------------===//
+
+LogicalResult AssignPrecisionPass::readPins(MutableArrayRef<OpInfo> ops) {
+  MLIRContext *ctx = &getContext();
+  auto buffer = llvm::MemoryBuffer::getFile(table, /*IsText=*/true);
+  if (!buffer)
+    return emitError(UnknownLoc::get(ctx))
+           << "qopt-assign-precision: cannot read the pin table '" << table
+           << "': " << buffer.getError().message();
+  llvm::StringMap<SmallVector<OpInfo *>> byName;
+  for (OpInfo &info : ops)
+    if (!info.name.empty())
+      byName[info.name].push_back(&info);
+  llvm::StringMap<unsigned> firstLine;
+
+  SmallVector<StringRef> lines;
+  (*buffer)->getBuffer().split(lines, '\n');
+  for (auto [index, rawLine] : llvm::enumerate(lines)) {
+    unsigned lineNo = index + 1;
+    Location loc = FileLineColLoc::get(ctx, table, lineNo, 1);
+    StringRef line = rawLine.split('#').first.trim();
+    if (line.empty())
+      continue;
+    SmallVector<StringRef> fields;
+    line.split(fields, ' ', -1, /*KeepEmpty=*/false);
+    SmallVector<StringRef> words;
+    for (StringRef f : fields) {
+      SmallVector<StringRef> parts;
+      f.split(parts, '\t', -1, false);
+      words.append(parts.begin(), parts.end());
+    }
+    if (words.size() != 2)
+      return emitError(loc) << "malformed pin line '" << line
+                            << "': expected 'op_name precision'";
+    StringRef name = words[0], precision = words[1];
+    const PrecisionCandidate *candidate =
+        lookupCandidate(*targetDesc, precision);
+    if (!candidate) {
+      InFlightDiagnostic diag = emitError(loc);
+      diag << "unknown precision '" << precision << "'; target "
+           << targetDesc->name << " offers";
+      for (const PrecisionCandidate &c : targetDesc->candidates)
+        diag << " " << c.name;
+      return failure();
+    }
+    auto it = byName.find(name);
+    if (it == byName.end())
+      return emitError(loc) << "no op named '" << name
+                            << "' among the ops qopt-assign-precision "
+                               "decides (matmuls, convolutions, elementwise "
+                               "arithmetic, sum pooling, concat)";
+    auto [first, inserted] = firstLine.try_emplace(name, lineNo);
+    if (!inserted)
+      return emitError(loc) << "op '" << name << "' is pinned twice (first on "
+                            << "line " << first->second << ")";
+    for (OpInfo *info : it->second) {
+      auto match = llvm::find_if(info->candidates, [&](const OpCandidate &c) {
+        return c.candidate == candidate;
+      });
+      if (match == info->candidates.end()) {
+        InFlightDiagnostic diag = emitError(loc);
+        diag << "precision '" << precision << "' does not apply to op '" << name
+             << "'";
+        for (const std::string &why : info->dropped)
+          if (StringRef(why).starts_with((precision + ":").str()))
+            diag << " (" << StringRef(why).drop_front(precision.size() + 2)
+                 << ")";
+        return failure();
+      }
+      info->pinned = match - info->candidates.begin();
+    }
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Output
+//===----------------------------------------------------------------------===//
+
+static Type getFormatType(MLIRContext *ctx, ElementFormat format) {
+  switch (format) {
+  case ElementFormat::I4:
+    return IntegerType::get(ctx, 4);
+  case ElementFormat::I8:
+    return IntegerType::get(ctx, 8);
+  case ElementFormat::F16:
+    return Float16Type::get(ctx);
+  case ElementFormat::BF16:
+    return BFloat16Type::get(ctx);
+  case ElementFormat::F32:
+    return Float32Type::get(ctx);
+  }
+  return Float32Type::get(ctx);
+}
+
+PrecisionAttr AssignPrecisionPass::buildAttr(MLIRContext *ctx,
+                                             const OpInfo &info,
+                                             const OpCandidate &c) {
+  Type act = getFormatType(ctx, c.candidate->activation);
+  if (!info.hasWeight)
+    return PrecisionAttr::get(ctx, act, Type(), Granularity::PerTensor, 0);
+  Type weight = getFormatType(ctx, c.candidate->weight);
+  if (!isIntegerFormat(c.candidate->weight))
+    return PrecisionAttr::get(ctx, act, weight, Granularity::PerTensor, 0);
+  if (c.layout.groupAxis)
+    return PrecisionAttr::get(ctx, act, weight, Granularity::PerGroup,
+                              c.layout.groupSize);
+  return PrecisionAttr::get(ctx, act, weight,
+                            c.layout.channelAxis ? Granularity::PerChannel
+                                                 : Granularity::PerTensor,
+                            0);
+}
+
+/// printf-style formatting into a string (diagnostics take no format_object).
+template <typename... Ts>
+static std::string fmt(const char *format, Ts... values) {
+  std::string s;
+  llvm::raw_string_ostream(s) << llvm::format(format, values...);
+  return s;
+}
+
+static std::string formatDb(double db) {
+  if (std::isinf(db))
+    return "inf";
+  std::string s;
+  llvm::raw_string_ostream(s) << llvm::format("%.1f", db);
+  return s;
+}
+
+void AssignPrecisionPass::writeReport(raw_ostream &os, ArrayRef<OpInfo> ops,
+                                      const KnapsackSolution &solution,
+                                      double limit, double baselineCost,
+                                      double baselineBytes,
+                                      int64_t weightElements) {
+  os << "qopt-assign-precision report\n";
+  os << "target: " << targetDesc->name << " (" << targetDesc->summary << ")\n";
+  os << "budget: " << formatBudget() << "\n";
+  os << "solver: Pareto-frontier dynamic program, "
+     << (solution.exact ? "exact" : "thinned (not exact)") << ", "
+     << solution.frontierPoints << " frontier points at most\n\n";
+  os << llvm::format("%-20s %-8s %9s %11s %10s %12s  %s\n", "op", "chosen",
+                     "SQNR(dB)", "weight(B)", "act(B)", "cost", "candidates");
+  double totalBytes = 0, totalBits = 0, totalCost = 0, totalNoise = 0;
+  for (const OpInfo &info : ops) {
+    const OpCandidate &c = info.candidates[info.chosen];
+    totalBytes += c.cost.weightBytes;
+    totalBits += c.cost.weightBits;
+    totalCost += c.cost.cost;
+    totalNoise += c.relativeNoise;
+    std::string candidates;
+    llvm::raw_string_ostream cs(candidates);
+    for (const OpCandidate &other : info.candidates)
+      cs << other.candidate->name << ":"
+         << formatDb(sqnrDb(other.relativeNoise)) << " ";
+    if (info.pinned)
+      cs << "(pinned)";
+    std::string name = info.name.empty() ? "<unnamed>" : info.name;
+    os << llvm::format("%-20s %-8s %9s %11.0f %10.0f %12.0f  ", name.c_str(),
+                       c.candidate->name.str().c_str(),
+                       formatDb(sqnrDb(c.relativeNoise)).c_str(),
+                       c.cost.weightBytes, c.cost.activationBytes, c.cost.cost)
+       << StringRef(candidates).rtrim() << "\n";
+  }
+  os << "\n";
+  os << "weight bytes: " << llvm::format("%.0f", totalBytes)
+     << " (all-int8: " << llvm::format("%.0f", baselineBytes) << ")\n";
+  if (weightElements > 0)
+    os << "average weight bits: "
+       << llvm::format("%.3f", totalBits / double(weightElements)) << "\n";
+  os << "cost: " << llvm::format("%.0f", totalCost) << " = "
+     << llvm::format("%.3f", baselineCost > 0 ? totalCost / baselineCost : 0)
+     << " x all-int8\n";
+  os << "estimated output SQNR: " << formatDb(sqnrDb(totalNoise))
+     << " dB (op noise powers added)\n";
+  os << "total against the budget: ";
+  switch (parsedBudget.kind) {
+  case BudgetKind::Size:
+    os << llvm::format("%.0f", totalBytes) << " of "
+       << llvm::format("%.0f", limit) << " weight bytes\n";
+    break;
+  case BudgetKind::AvgBits:
+    os << llvm::format("%.3f", totalBits / std::max<double>(weightElements, 1))
+       << " of " << llvm::format("%.3f", parsedBudget.value)
+       << " average weight bits\n";
+    break;
+  case BudgetKind::Cost:
+    os << llvm::format("%.3f", totalCost / baselineCost) << " of "
+       << llvm::format("%.3f", parsedBudget.value) << " x all-int8 cost\n";
+    break;
+  case BudgetKind::Sqnr:
+    os << formatDb(sqnrDb(totalNoise)) << " dB, at least "
+       << formatDb(parsedBudget.value) << " dB asked\n";
+    break;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+void AssignPrecisionPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  MLIRContext *ctx = &getContext();
+
+  std::vector<OpInfo> ops;
+  bool failedCollect = false;
+  module.walk([&](Operation *op) {
+    bool quantizable = isContraction(op) || isElementwiseArith(op) ||
+                       isSumPooling(op) || isa<tensor::ConcatOp>(op);
+    if (!quantizable || op->getNumResults() != 1)
+      return;
+    if (isContraction(op) &&
+        !getContractionDims(cast<linalg::LinalgOp>(op))) // stays float
+      return;
+    // QDQ input: its quantization is already decided.
+    if (llvm::any_of(op->getOperands(), [](Value v) {
+          return v.getDefiningOp<quant::DequantizeCastOp>() != nullptr;
+        }))
+      return;
+    OpInfo info;
+    if (failed(collectOp(op, info))) {
+      failedCollect = true;
+      return;
+    }
+    ops.push_back(std::move(info));
+  });
+  if (failedCollect)
+    return signalPassFailure();
+  if (!table.empty() && failed(readPins(ops)))
+    return signalPassFailure();
+
+  // Resources and the limit.
+  auto resourceOf = [&](const OpCandidate &c) {
+    switch (parsedBudget.kind) {
+    case BudgetKind::Size:
+      return c.cost.weightBytes;
+    case BudgetKind::AvgBits:
+      return c.cost.weightBits;
+    case BudgetKind::Cost:
+    case BudgetKind::Sqnr:
+      return c.cost.cost;
+    }
+    return 0.0;
+  };
+  double baselineCost = 0.0, baselineBytes = 0.0;
+  int64_t weightElements = 0;
+  for (const OpInfo &info : ops) {
+    weightElements += info.shape.weightElements;
+    const OpCandidate *base = nullptr;
+    for (const OpCandidate &c : info.candidates)
+      if (c.candidate->name == targetDesc->baseline)
+        base = &c;
+    // Ops without the baseline (no statistics) count at their cheapest.
+    if (!base)
+      base = &*llvm::min_element(
+          info.candidates, [](const OpCandidate &a, const OpCandidate &b) {
+            return a.cost.cost < b.cost.cost;
+          });
+    baselineCost += base->cost.cost;
+    baselineBytes += base->cost.weightBytes;
+  }
+  double limit = 0.0;
+  KnapsackGoal goal = KnapsackGoal::MinNoiseWithinResource;
+  switch (parsedBudget.kind) {
+  case BudgetKind::Size:
+    limit = parsedBudget.value;
+    break;
+  case BudgetKind::AvgBits:
+    limit = parsedBudget.value * double(weightElements);
+    break;
+  case BudgetKind::Cost:
+    limit = parsedBudget.value * baselineCost;
+    break;
+  case BudgetKind::Sqnr:
+    limit = relativeNoiseFromDb(parsedBudget.value);
+    goal = KnapsackGoal::MinResourceWithinNoise;
+    break;
+  }
+
+  std::vector<std::vector<KnapsackChoice>> items;
+  for (const OpInfo &info : ops) {
+    std::vector<KnapsackChoice> choices;
+    for (auto [i, c] : llvm::enumerate(info.candidates))
+      if (!info.pinned || *info.pinned == i)
+        choices.push_back({resourceOf(c), c.relativeNoise});
+    items.push_back(std::move(choices));
+  }
+  llvm::Expected<KnapsackSolution> solved =
+      solveMultipleChoiceKnapsack(items, goal, limit);
+  if (!solved) {
+    mlir::emitError(module.getLoc())
+        << "qopt-assign-precision: " << llvm::toString(solved.takeError());
+    return signalPassFailure();
+  }
+  if (!solved->feasible) {
+    InFlightDiagnostic diag = mlir::emitError(module.getLoc());
+    diag << "qopt-assign-precision: budget " << formatBudget()
+         << " is infeasible";
+    switch (parsedBudget.kind) {
+    case BudgetKind::Size:
+      diag << "; the smallest feasible budget is size:"
+           << fmt("%.0f", solved->minResource);
+      break;
+    case BudgetKind::AvgBits:
+      diag << "; the smallest feasible budget is avg-bits:"
+           << fmt("%.4f", std::ceil(solved->minResource /
+                                    std::max<double>(weightElements, 1) * 1e4) /
+                              1e4);
+      break;
+    case BudgetKind::Cost:
+      diag << "; the smallest feasible budget is cost:"
+           << fmt("%.4f",
+                  std::ceil(solved->minResource / baselineCost * 1e4) / 1e4);
+      break;
+    case BudgetKind::Sqnr:
+      diag << "; the highest SQNR reachable is sqnr:"
+           << fmt("%.2f", std::floor(sqnrDb(solved->minNoise) * 100) / 100);
+      break;
+    }
+    if (!table.empty())
+      diag << " (with the pins of " << table << ")";
+    return signalPassFailure();
+  }
+
+  // Map the solver's per-item choice back to candidate indices.
+  for (auto [info, choice] : llvm::zip(ops, solved->choice))
+    info.chosen = info.pinned ? *info.pinned : choice;
+
+  if (!exportFile.empty()) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(exportFile, ec, llvm::sys::fs::OF_Text);
+    if (ec) {
+      mlir::emitError(module.getLoc())
+          << "qopt-assign-precision: cannot write '" << exportFile
+          << "': " << ec.message();
+      return signalPassFailure();
+    }
+    os << "# qopt-assign-precision target=" << targetDesc->name
+       << " budget=" << formatBudget() << "\n# op_name precision\n";
+    for (const OpInfo &info : ops)
+      if (!info.name.empty())
+        os << info.name << " " << info.candidates[info.chosen].candidate->name
+           << "\n";
+  }
+  if (!reportFile.empty()) {
+    if (reportFile == "-") {
+      writeReport(llvm::errs(), ops, *solved, limit, baselineCost,
+                  baselineBytes, weightElements);
+    } else {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(reportFile, ec, llvm::sys::fs::OF_Text);
+      if (ec) {
+        mlir::emitError(module.getLoc())
+            << "qopt-assign-precision: cannot write '" << reportFile
+            << "': " << ec.message();
+        return signalPassFailure();
+      }
+      writeReport(os, ops, *solved, limit, baselineCost, baselineBytes,
+                  weightElements);
+    }
+  }
+
+  for (const OpInfo &info : ops)
+    info.op->setAttr(kPrecisionAttr,
+                     buildAttr(ctx, info, info.candidates[info.chosen]));
+}
