@@ -713,6 +713,20 @@ LogicalResult CPUGemmPass::rewrite(IRRewriter &rewriter, linalg::GenericOp op,
     init = linalg::TransposeOp::create(rewriter, loc, init, empty, perm)
                .getResult()[0];
   }
+  // MLIR 22.1.8's one-shot bufferization takes a vector.transfer_write whose
+  // vector is longer than the destination's minor dimension (the kernel's
+  // N tails) for a write of the whole tensor: where such a write bufferizes
+  // out of place (into a constant init, or a value used elsewhere) it
+  // allocates without copying the rest of the tensor, and the other rows
+  // read garbage (measured: a 7x33x5 f32 matmul into dense<0.0>). So the
+  // kernel writes into a private copy of any init that a linalg op does not
+  // produce for it alone; the copy bufferizes as alloc + memref.copy and
+  // every write then lands in place.
+  Operation *initDef = init.getDefiningOp();
+  if (!initDef || !isa<linalg::LinalgOp>(initDef) || !init.hasOneUse())
+    init = bufferization::AllocTensorOp::create(
+        rewriter, loc, cast<RankedTensorType>(init.getType()), ValueRange{},
+        /*copy=*/init);
   Value cMatrix = collapseToMatrix(rewriter, loc, init, c.mDims.size());
 
   KernelEmitter emitter(rewriter, loc, step, aMatrix, PackedWeights(), m, n, k,

@@ -227,3 +227,32 @@ func.func @matmul_i8_plain_aarch64(%a: tensor<7x33xi8>) -> tensor<7x5xi32> attri
   return %r : tensor<7x5xi32>
 }
 }
+
+// -----
+
+// A constant init is copied into a private tensor before the kernel writes
+// its masked N tails into it: MLIR 22.1.8's bufferization would otherwise
+// allocate the written tensor without copying the constant (the rows the
+// first tile does not write then hold garbage). An init that a fill makes
+// for the matmul alone is written in place.
+// CHECK-LABEL: func @constant_init
+// CHECK: %[[Z:.*]] = arith.constant dense<0.000000e+00> : tensor<7x5xf32>
+// CHECK: %[[COPY:.*]] = bufferization.alloc_tensor() copy(%[[Z]]) : tensor<7x5xf32>
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[COPY]])
+// CHECK-LABEL: func @fill_init
+// CHECK-NOT: bufferization.alloc_tensor
+// CHECK: return
+func.func @constant_init(%a: tensor<7x33xf32>) -> tensor<7x5xf32> {
+  %w = arith.constant dense<0.25> : tensor<33x5xf32>
+  %z = arith.constant dense<0.0> : tensor<7x5xf32>
+  %r = linalg.matmul ins(%a, %w : tensor<7x33xf32>, tensor<33x5xf32>) outs(%z : tensor<7x5xf32>) -> tensor<7x5xf32>
+  return %r : tensor<7x5xf32>
+}
+func.func @fill_init(%a: tensor<7x33xf32>) -> tensor<7x5xf32> {
+  %w = arith.constant dense<0.25> : tensor<33x5xf32>
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<7x5xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<7x5xf32>) -> tensor<7x5xf32>
+  %r = linalg.matmul ins(%a, %w : tensor<7x33xf32>, tensor<33x5xf32>) outs(%z : tensor<7x5xf32>) -> tensor<7x5xf32>
+  return %r : tensor<7x5xf32>
+}
