@@ -99,6 +99,7 @@ def CPUGemm : Pass<"qopt-cpu-gemm", "::mlir::func::FuncOp"> {
     columns), and tile-m is made even for smmla.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
                            "::mlir::linalg::LinalgDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
@@ -188,6 +189,36 @@ def ArmNeon : Pass<"qopt-arm-neon", "::mlir::func::FuncOp"> {
   let statistics = [
     Statistic<"numSdot", "sdot", "Contractions turned into four sdot">,
     Statistic<"numSmmla", "smmla", "smmla instructions emitted">,
+  ];
+}
+
+def CPUVectorizeElementwise
+    : Pass<"qopt-cpu-vectorize-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Tile and vectorize all-parallel linalg.generic ops";
+  let description = [{
+    Requantizations, bias adds, activations and (de)quantizations are
+    all-parallel `linalg.generic` ops on tensors after fusion. This pass tiles
+    the innermost loop of each one (static shapes, scalar bodies) by
+    `vector-width`, or the widest of its halves down to 4 that divides the
+    loop, and every other loop by 1, with `scf.for` on tensors, and
+    vectorizes each full tile with upstream's linalg vectorizer
+    (`vector.transfer_read`/`transfer_write`; masked vectorization of
+    partial tiles produces invalid `vector.mask` ops in MLIR 22.1.8 on
+    these generics, so loops whose size 4 does not divide stay for the
+    loop lowering). The body's operations are kept one for one,
+    only widened to vectors, so the results are bit-identical to the loop
+    lowering. What the vectorizer does not take is left to the loops.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "unsigned", "16",
+           "Elements per vector along the innermost loop">,
+  ];
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect"];
+  let statistics = [
+    Statistic<"numVectorized", "vectorized", "Tiles vectorized">,
   ];
 }
 

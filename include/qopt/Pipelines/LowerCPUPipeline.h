@@ -45,6 +45,12 @@ struct LowerCPUOptions : public PassPipelineOptions<LowerCPUOptions> {
       llvm::cl::desc("Use the packed-weight GEMM kernels for contractions "
                      "with constant weights (off: plain loops)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> vectorize{
+      *this, "vectorize",
+      llvm::cl::desc("Vectorize elementwise ops (requantization, bias, "
+                     "activations) with qopt-cpu-vectorize-elementwise "
+                     "(off: plain loops)"),
+      llvm::cl::init(true)};
 };
 
 /// Appends qopt-lower-cpu to a module-level pass manager.
