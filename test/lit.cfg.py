@@ -46,6 +46,13 @@ try:
 except (OSError, subprocess.CalledProcessError):
     pass
 try:
+    subprocess.run(["/usr/bin/python3", "-c", "import numpy"], check=True,
+                   capture_output=True)
+    config.available_features.add("python-numpy")
+except (OSError, subprocess.CalledProcessError):
+    pass
+config.substitutions.append(("%numpy_python", "/usr/bin/python3"))
+try:
     subprocess.run(["/usr/bin/python3", "-c", "import PIL"], check=True,
                    capture_output=True)
     config.available_features.add("python-pil")
