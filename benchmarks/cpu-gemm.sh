@@ -10,7 +10,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${QOPT_BUILD:-$ROOT/build}"
 OUT="$BUILD/benchmarks/cpu-gemm"
-ninja -C "$BUILD" -j2 QOptPipelines QOptConversion >/dev/null
+ninja -C "$BUILD" -j2 QOptPipelines QOptConversion QOptTransforms QOptDialect QOptQuant >/dev/null
 cmake -S "$ROOT/benchmarks/cpu-gemm" -B "$OUT" -G Ninja \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
   -DLLVM_USE_LINKER=lld -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \

@@ -11,7 +11,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Pipelines/LowerCPUPipeline.h"
+#include "qopt/Transforms/Passes.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -78,14 +80,43 @@ template <typename T> std::string hexDense(const std::vector<T> &values) {
   return s + "\">";
 }
 
-/// A qopt-lower-cpu-compiled `@g(A[M,K]) -> C[M,N]` with constant W[K,N].
-class QoptGemm {
-public:
-  QoptGemm(MLIRContext &ctx, int64_t m, int64_t n, int64_t k, bool int8,
-           const std::string &weights) {
-    std::string et = int8 ? "i8" : "f32", ct = int8 ? "i32" : "f32";
-    std::string zero = int8 ? "0 : i32" : "0.0 : f32";
-    std::string src = llvm::formatv(R"mlir(
+/// `@g(A[M,K]) -> C[M,N]` with constant W[K,N]: float or integer linalg
+/// (`int8`: i8 x i8 -> i32), or (`requantMode` set) the QDQ form of an i8
+/// GEMM with per-channel weights and an i8 output, which qopt-quantize's
+/// integer passes (quantize-kernels, fold-requant, lower-quant) turn into
+/// the integer GEMM followed by one requantization per output element.
+std::string gemmSource(int64_t m, int64_t n, int64_t k, bool int8,
+                       const std::string &weights, bool qdq) {
+  if (qdq) {
+    std::string scales;
+    for (int64_t j = 0; j < n; ++j)
+      scales += llvm::formatv("{0}{1:e9}", j ? ", " : "", 0.002 + 1e-6 * j);
+    std::string wt =
+        llvm::formatv("!quant.uniform<i8<-127:127>:f32:1, {{{0}}>", scales);
+    return llvm::formatv(R"mlir(
+!a = !quant.uniform<i8:f32, 0.05:-3>
+!o = !quant.uniform<i8:f32, 0.37:4>
+func.func @g(%ai: tensor<{0}x{2}xi8>) -> tensor<{0}x{1}xi8> {{
+  %aq = quant.scast %ai : tensor<{0}x{2}xi8> to tensor<{0}x{2}x!a>
+  %a = quant.dcast %aq : tensor<{0}x{2}x!a> to tensor<{0}x{2}xf32>
+  %wi = arith.constant {3} : tensor<{2}x{1}xi8>
+  %wq = quant.scast %wi : tensor<{2}x{1}xi8> to tensor<{2}x{1}x{4}>
+  %w = quant.dcast %wq : tensor<{2}x{1}x{4}> to tensor<{2}x{1}xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<{0}x{1}xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<{0}x{1}xf32>) -> tensor<{0}x{1}xf32>
+  %y = linalg.matmul ins(%a, %w : tensor<{0}x{2}xf32>, tensor<{2}x{1}xf32>) outs(%f : tensor<{0}x{1}xf32>) -> tensor<{0}x{1}xf32>
+  %q = quant.qcast %y : tensor<{0}x{1}xf32> to tensor<{0}x{1}x!o>
+  %oi = quant.scast %q : tensor<{0}x{1}x!o> to tensor<{0}x{1}xi8>
+  return %oi : tensor<{0}x{1}xi8>
+}
+)mlir",
+                         m, n, k, weights, wt)
+        .str();
+  }
+  std::string et = int8 ? "i8" : "f32", ct = int8 ? "i32" : "f32";
+  std::string zero = int8 ? "0 : i32" : "0.0 : f32";
+  return llvm::formatv(R"mlir(
 func.func @g(%a: tensor<{0}x{2}x{3}>) -> tensor<{0}x{1}x{4}> {{
   %w = arith.constant {5} : tensor<{2}x{1}x{3}>
   %z = arith.constant {6}
@@ -95,14 +126,48 @@ func.func @g(%a: tensor<{0}x{2}x{3}>) -> tensor<{0}x{1}x{4}> {{
   return %r : tensor<{0}x{1}x{4}>
 }
 )mlir",
-                                    m, n, k, et, ct, weights, zero)
-                          .str();
-    module = parseSourceString<ModuleOp>(src, &ctx);
+                       m, n, k, et, ct, weights, zero)
+      .str();
+}
+
+class QoptGemm {
+public:
+  QoptGemm(MLIRContext &ctx, int64_t m, int64_t n, int64_t k, bool int8,
+           const std::string &weights, const char *requantMode = nullptr) {
+    module = parseSourceString<ModuleOp>(
+        gemmSource(m, n, k, int8, weights, requantMode != nullptr), &ctx);
+    if (!module) {
+      std::fprintf(stderr, "cannot parse the GEMM module\n");
+      std::exit(1);
+    }
+    double t0 = now();
+    if (requantMode) {
+      PassManager quantize(&ctx);
+      quantize.addPass(qopt::createQuantizeKernels());
+      quantize.addPass(qopt::createFoldRequant());
+      qopt::LowerQuantOptions lowerQuant;
+      lowerQuant.requantMode = requantMode;
+      quantize.addPass(qopt::createLowerQuant(lowerQuant));
+      if (failed(quantize.run(*module))) {
+        std::fprintf(stderr, "the quantize passes failed\n");
+        std::exit(1);
+      }
+    }
+    double t1 = now();
     PassManager pm(&ctx);
     qopt::LowerCPUOptions options;
     qopt::buildLowerCPUPipeline(pm, options);
-    if (!module || failed(pm.run(*module))) {
+    if (failed(pm.run(*module))) {
       std::fprintf(stderr, "qopt-lower-cpu failed\n");
+      std::exit(1);
+    }
+    double t2 = now();
+    int vnni = 0;
+    module->walk([&](LLVM::CallIntrinsicOp call) {
+      vnni += call.getIntrin() == "llvm.x86.avx512.vpdpbusd.512";
+    });
+    if ((int8 || requantMode) && vnni == 0) {
+      std::fprintf(stderr, "the int8 GEMM does not reach vpdpbusd\n");
       std::exit(1);
     }
     ExecutionEngineOptions engineOptions;
@@ -117,9 +182,14 @@ func.func @g(%a: tensor<{0}x{2}x{3}>) -> tensor<{0}x{1}x{4}> {{
     }
     engine = std::move(*created);
     fn = *engine->lookup("_mlir_ciface_g");
+    quantizeSeconds = t1 - t0;
+    lowerSeconds = t2 - t1;
+    jitSeconds = now() - t2;
     this->m = m;
     this->k = k;
   }
+
+  double quantizeSeconds = 0, lowerSeconds = 0, jitSeconds = 0;
 
   /// Runs once; copies C out when `out` is given; frees the result.
   template <typename A, typename C> void run(A *a, C *out, int64_t n) {
@@ -178,10 +248,16 @@ int main() {
 
   double peak = vnniPeakGops();
   std::printf("vpdpbusd peak (one core, measured): %.1f GOPS\n\n", peak);
-  std::printf("%-22s %9s %9s %9s %9s %8s %8s %8s\n", "shape MxNxK", "int8",
-              "f32", "oneDNN", "OpenBLAS", "i8/f32", "i8/dnnl", "i8/peak");
+  std::printf("%-22s %9s %9s %9s %9s %8s %8s %8s %8s\n", "shape MxNxK", "int8",
+              "f32", "oneDNN", "OpenBLAS", "i8/f32", "i8/dnnl", "i8/blas",
+              "i8/peak");
   std::printf("%-22s %9s %9s %9s %9s\n", "", "GOPS", "GFLOPS", "u8s8 GOPS",
               "GFLOPS");
+  struct Extra {
+    const char *name;
+    double requantNs[2], quantizeMs, lowerMs, jitMs, f32LowerMs, f32JitMs;
+  };
+  std::vector<Extra> extras;
   struct Shape {
     const char *name;
     int64_t m, n, k;
@@ -247,9 +323,40 @@ int main() {
     });
     double gI = ops / tInt8 / 1e9, gF = ops / tF32 / 1e9,
            gD = ops / tDnnl / 1e9, gB = ops / tBlas / 1e9;
-    std::printf("%-22s %9.1f %9.1f %9.1f %9.1f %7.2fx %7.2fx %7.0f%%\n", s.name,
-                gI, gF, gD, gB, gI / gF, gI / gD, 100.0 * gI / peak);
+    std::printf("%-22s %9.1f %9.1f %9.1f %9.1f %7.2fx %7.2fx %7.2fx %7.0f%%\n",
+                s.name, gI, gF, gD, gB, gI / gF, gI / gD, gI / gB,
+                100.0 * gI / peak);
     std::fflush(stdout);
+
+    // The same GEMM with an i8 output: the quantize passes add one
+    // requantization per output element; its cost is the time over the
+    // plain i32 GEMM, per element, in each mode.
+    Extra extra{
+        s.name, {0, 0}, 0, 0, 0, qf.lowerSeconds * 1e3, qf.jitSeconds * 1e3};
+    const char *modes[2] = {"fixed-point", "float"};
+    for (int i = 0; i < 2; ++i) {
+      QoptGemm qq(ctx, m, n, k, true, hexDense(w8), modes[i]);
+      double tQ =
+          timeIt([&] { qq.run<int8_t, int8_t>(a8.data(), nullptr, n); });
+      extra.requantNs[i] = (tQ - tInt8) / double(m * n) * 1e9;
+      if (i == 0) {
+        extra.quantizeMs = qq.quantizeSeconds * 1e3;
+        extra.lowerMs = qq.lowerSeconds * 1e3;
+        extra.jitMs = qq.jitSeconds * 1e3;
+      }
+    }
+    extras.push_back(extra);
   }
+
+  std::printf("\nRequantization (i32 -> i8 per channel, time over the i32 "
+              "GEMM per output element) and compile times (ms; int8: "
+              "quantize passes, qopt-lower-cpu, LLVM JIT -O3):\n");
+  std::printf("%-22s %11s %11s %9s %9s %9s %9s %9s\n", "shape MxNxK",
+              "fixed ns/el", "float ns/el", "quantize", "lower", "JIT",
+              "f32 lower", "f32 JIT");
+  for (const Extra &e : extras)
+    std::printf("%-22s %11.3f %11.3f %9.1f %9.1f %9.1f %9.1f %9.1f\n", e.name,
+                e.requantNs[0], e.requantNs[1], e.quantizeMs, e.lowerMs,
+                e.jitMs, e.f32LowerMs, e.f32JitMs);
   return 0;
 }
