@@ -21,13 +21,17 @@
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_ASSIGNPRECISION
@@ -89,6 +93,7 @@ private:
                    double baselineCost, double baselineBytes,
                    int64_t weightElements);
   std::string formatBudget() const;
+  LogicalResult measureSensitivity(MutableArrayRef<OpInfo> ops);
 
   const TargetDescription *targetDesc = nullptr;
   Budget parsedBudget{BudgetKind::Size, 0.0};
@@ -110,17 +115,16 @@ LogicalResult AssignPrecisionPass::initialize(MLIRContext *context) {
       diag << " " << t.name;
     return failure();
   }
-  if (sensitivity == "measure")
-    return emitError(loc)
-           << "qopt-assign-precision: sensitivity=measure is not implemented "
-              "yet (it needs qopt-run to execute lowered modules); use "
-              "sensitivity=estimate";
-  if (sensitivity != "estimate")
+  if (sensitivity != "estimate" && sensitivity != "measure")
     return emitError(loc) << "qopt-assign-precision: unknown sensitivity '"
                           << sensitivity << "'; expected estimate or measure";
-  if (!inputs.empty())
+  if (sensitivity == "estimate" && !inputs.empty())
     return emitError(loc) << "qopt-assign-precision: inputs= is only used by "
                              "sensitivity=measure";
+  if (sensitivity == "measure" && inputs.empty())
+    return emitError(loc) << "qopt-assign-precision: sensitivity=measure "
+                             "needs inputs=a.npy[,b.npy...] (one .npy per "
+                             "call of the model's function)";
   StringRef text = budget;
   if (text.empty())
     return emitError(loc) << "qopt-assign-precision: no budget; pass "
@@ -474,6 +478,13 @@ void AssignPrecisionPass::writeReport(raw_ostream &os, ArrayRef<OpInfo> ops,
   os << "qopt-assign-precision report\n";
   os << "target: " << targetDesc->name << " (" << targetDesc->summary << ")\n";
   os << "budget: " << formatBudget() << "\n";
+  os << "sensitivity: "
+     << (sensitivity == "measure"
+             ? "measured (one op at a time, the rest in f32, through "
+               "qopt-quantize, qopt-lower-cpu and qopt-run on " +
+                   std::to_string(llvm::count(inputs, ',') + 1) + " inputs)"
+             : std::string("estimated from weights and statistics"))
+     << "\n";
   os << "solver: Pareto-frontier dynamic program, "
      << (solution.exact ? "exact" : "thinned (not exact)") << ", "
      << solution.frontierPoints << " frontier points at most\n\n";
@@ -534,6 +545,225 @@ void AssignPrecisionPass::writeReport(raw_ostream &os, ArrayRef<OpInfo> ops,
 }
 
 //===----------------------------------------------------------------------===//
+// Measured sensitivity
+//===----------------------------------------------------------------------===//
+
+/// The float values of a .npy file of float32 or float64 (C order, little
+/// endian), or an error naming the file.
+static llvm::Expected<std::vector<double>> readNpyFloats(StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return llvm::createStringError("cannot read '" + path.str() +
+                                   "': " + buffer.getError().message());
+  StringRef data = (*buffer)->getBuffer();
+  if (!data.starts_with("\x93NUMPY") || data.size() < 10)
+    return llvm::createStringError("'" + path.str() + "' is not a .npy file");
+  unsigned major = uint8_t(data[6]);
+  size_t headerLen, offset;
+  if (major == 1) {
+    headerLen = uint8_t(data[8]) | (uint8_t(data[9]) << 8);
+    offset = 10;
+  } else {
+    if (data.size() < 12)
+      return llvm::createStringError("'" + path.str() + "' is truncated");
+    headerLen = uint8_t(data[8]) | (uint8_t(data[9]) << 8) |
+                (uint8_t(data[10]) << 16) | (size_t(uint8_t(data[11])) << 24);
+    offset = 12;
+  }
+  if (offset + headerLen > data.size())
+    return llvm::createStringError("'" + path.str() + "' is truncated");
+  StringRef header = data.substr(offset, headerLen);
+  StringRef body = data.substr(offset + headerLen);
+  std::vector<double> values;
+  if (header.contains("'<f4'")) {
+    for (size_t i = 0; i + 4 <= body.size(); i += 4) {
+      float f;
+      memcpy(&f, body.data() + i, 4);
+      values.push_back(f);
+    }
+  } else if (header.contains("'<f8'")) {
+    for (size_t i = 0; i + 8 <= body.size(); i += 8) {
+      double d;
+      memcpy(&d, body.data() + i, 8);
+      values.push_back(d);
+    }
+  } else {
+    return llvm::createStringError("'" + path.str() +
+                                   "' holds neither float32 nor float64");
+  }
+  return values;
+}
+
+/// A tool of qopt's: next to the running executable, else on PATH.
+static std::optional<std::string> findTool(StringRef name) {
+  std::string self = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+  if (!self.empty()) {
+    SmallString<256> path(llvm::sys::path::parent_path(self));
+    llvm::sys::path::append(path, name);
+    if (llvm::sys::fs::can_execute(path))
+      return std::string(path);
+  }
+  if (llvm::ErrorOr<std::string> found = llvm::sys::findProgramByName(name))
+    return *found;
+  return std::nullopt;
+}
+
+/// Runs one configuration of precisions (`attrs[i]` on op i) through
+/// qopt-quantize, qopt-lower-cpu and qopt-run on every input, and returns
+/// the concatenated outputs.
+static llvm::Expected<std::vector<double>>
+runConfiguration(ModuleOp module, ArrayRef<Operation *> ops,
+                 ArrayRef<Attribute> attrs, StringRef entry,
+                 ArrayRef<std::string> inputFiles, StringRef qopt,
+                 StringRef qoptRun, StringRef dir, unsigned index) {
+  // Set the attributes on the module itself, print it and restore them: a
+  // clone would need its ops matched back to ours.
+  SmallVector<Attribute> saved;
+  for (auto [op, attr] : llvm::zip(ops, attrs)) {
+    saved.push_back(op->getAttr(kPrecisionAttr));
+    op->setAttr(kPrecisionAttr, attr);
+  }
+  SmallString<256> source(dir), lowered(dir);
+  llvm::sys::path::append(source, "config" + std::to_string(index) + ".mlir");
+  llvm::sys::path::append(lowered,
+                          "config" + std::to_string(index) + ".low.mlir");
+  std::error_code ec;
+  {
+    llvm::raw_fd_ostream os(source, ec, llvm::sys::fs::OF_Text);
+    if (!ec)
+      module.print(os, OpPrintingFlags().printGenericOpForm(false));
+  }
+  for (auto [op, attr] : llvm::zip(ops, saved)) {
+    if (attr)
+      op->setAttr(kPrecisionAttr, attr);
+    else
+      op->removeAttr(kPrecisionAttr);
+  }
+  if (ec)
+    return llvm::createStringError("cannot write '" + source.str().str() +
+                                   "': " + ec.message());
+
+  std::string errors;
+  auto run = [&](ArrayRef<StringRef> args) -> bool {
+    SmallString<256> log(dir);
+    llvm::sys::path::append(log, "log.txt");
+    std::optional<StringRef> redirects[] = {std::nullopt, StringRef(log),
+                                            StringRef(log)};
+    int rc = llvm::sys::ExecuteAndWait(args[0], args, std::nullopt, redirects,
+                                       /*SecondsToWait=*/600, 0, &errors);
+    if (rc != 0) {
+      auto text = llvm::MemoryBuffer::getFile(log);
+      errors += "'";
+      for (StringRef a : args)
+        errors += (a + " ").str();
+      errors += "' failed";
+      if (text)
+        errors += ": " + (*text)->getBuffer().trim().take_back(400).str();
+      return false;
+    }
+    return true;
+  };
+  if (!run(
+          {qopt, source, "--qopt-quantize", "--qopt-lower-cpu", "-o", lowered}))
+    return llvm::createStringError(errors);
+  std::vector<double> outputs;
+  for (auto [k, input] : llvm::enumerate(inputFiles)) {
+    SmallString<256> out(dir);
+    llvm::sys::path::append(out, "out" + std::to_string(index) + "_" +
+                                     std::to_string(k) + ".npy");
+    if (!run({qoptRun, lowered, "--entry", entry, "--input", input, "--output",
+              out}))
+      return llvm::createStringError(errors);
+    llvm::Expected<std::vector<double>> values = readNpyFloats(out);
+    if (!values)
+      return values.takeError();
+    outputs.insert(outputs.end(), values->begin(), values->end());
+  }
+  return outputs;
+}
+
+LogicalResult
+AssignPrecisionPass::measureSensitivity(MutableArrayRef<OpInfo> ops) {
+  ModuleOp module = getOperation();
+  Location loc = module.getLoc();
+  SmallVector<func::FuncOp> publics;
+  for (auto func : module.getOps<func::FuncOp>())
+    if (func.isPublic() && !func.isExternal())
+      publics.push_back(func);
+  if (publics.size() != 1 || publics.front().getNumArguments() != 1 ||
+      publics.front().getNumResults() != 1)
+    return mlir::emitError(loc)
+           << "qopt-assign-precision: sensitivity=measure needs a module "
+              "with one public function of one argument and one result";
+  std::optional<std::string> qopt = findTool("qopt");
+  std::optional<std::string> qoptRun = findTool("qopt-run");
+  if (!qopt || !qoptRun)
+    return mlir::emitError(loc)
+           << "qopt-assign-precision: sensitivity=measure needs the qopt and "
+              "qopt-run executables, next to this program or on PATH";
+  SmallVector<std::string> inputFiles;
+  for (StringRef file : llvm::split(StringRef(inputs), ','))
+    if (!file.trim().empty())
+      inputFiles.push_back(file.trim().str());
+  SmallString<128> dir;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("qopt-assign-precision", dir))
+    return mlir::emitError(loc) << "qopt-assign-precision: cannot create a "
+                                   "temporary directory: "
+                                << ec.message();
+  auto cleanup =
+      llvm::make_scope_exit([&] { llvm::sys::fs::remove_directories(dir); });
+
+  MLIRContext *ctx = &getContext();
+  auto f32 = Float32Type::get(ctx);
+  SmallVector<Operation *> opList;
+  SmallVector<Attribute> floatAttrs;
+  for (const OpInfo &info : ops) {
+    opList.push_back(info.op);
+    floatAttrs.push_back(PrecisionAttr::get(
+        ctx, f32, info.hasWeight ? f32 : Type(), Granularity::PerTensor, 0));
+  }
+  StringRef entry = publics.front().getSymName();
+  unsigned index = 0;
+  llvm::Expected<std::vector<double>> reference =
+      runConfiguration(module, opList, floatAttrs, entry, inputFiles, *qopt,
+                       *qoptRun, dir, index++);
+  if (!reference)
+    return mlir::emitError(loc) << "qopt-assign-precision: measuring the f32 "
+                                   "model: "
+                                << llvm::toString(reference.takeError());
+  double signal = 0.0;
+  for (double v : *reference)
+    signal += v * v;
+  for (auto [i, info] : llvm::enumerate(ops)) {
+    for (OpCandidate &c : info.candidates) {
+      if (c.candidate->activation == ElementFormat::F32) {
+        c.relativeNoise = 0.0;
+        continue;
+      }
+      SmallVector<Attribute> attrs(floatAttrs);
+      attrs[i] = buildAttr(ctx, info, c);
+      llvm::Expected<std::vector<double>> out =
+          runConfiguration(module, opList, attrs, entry, inputFiles, *qopt,
+                           *qoptRun, dir, index++);
+      if (!out)
+        return mlir::emitError(loc)
+               << "qopt-assign-precision: measuring '" << info.name << "' in "
+               << c.candidate->name << ": " << llvm::toString(out.takeError());
+      if (out->size() != reference->size())
+        return mlir::emitError(loc) << "qopt-assign-precision: outputs of "
+                                       "different sizes while measuring '"
+                                    << info.name << "'";
+      double noise = 0.0;
+      for (auto [a, b] : llvm::zip(*out, *reference))
+        noise += (a - b) * (a - b);
+      c.relativeNoise = signal > 0.0 ? noise / signal : 0.0;
+    }
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // The pass
 //===----------------------------------------------------------------------===//
 
@@ -566,6 +796,8 @@ void AssignPrecisionPass::runOnOperation() {
   if (failedCollect)
     return signalPassFailure();
   if (!table.empty() && failed(readPins(ops)))
+    return signalPassFailure();
+  if (sensitivity == "measure" && failed(measureSensitivity(ops)))
     return signalPassFailure();
 
   // Resources and the limit.

@@ -11,8 +11,10 @@
 // TARGET: qopt-assign-precision: unknown target 'riscv'; expected one of x86_64 aarch64 sm_90
 // RUN: not qopt %s --qopt-assign-precision="budget=cost:1 sensitivity=guess" 2>&1 | FileCheck %s --check-prefix=SENS
 // SENS: qopt-assign-precision: unknown sensitivity 'guess'; expected estimate or measure
-// RUN: not qopt %s --qopt-assign-precision="budget=cost:1 sensitivity=measure inputs=a.npy" 2>&1 | FileCheck %s --check-prefix=MEASURE
-// MEASURE: qopt-assign-precision: sensitivity=measure is not implemented yet
+// RUN: not qopt %s --qopt-assign-precision="budget=cost:1 sensitivity=measure" 2>&1 | FileCheck %s --check-prefix=MEASURE
+// MEASURE: qopt-assign-precision: sensitivity=measure needs inputs=a.npy[,b.npy...] (one .npy per call of the model's function)
+// RUN: not qopt %s --qopt-assign-precision="budget=cost:1 sensitivity=measure inputs=a.npy" 2>&1 | FileCheck %s --check-prefix=MEASURE2
+// MEASURE2: error: qopt-assign-precision: sensitivity=measure needs a module with one public function of one argument and one result
 // RUN: not qopt %s --qopt-assign-precision="budget=cost:1 inputs=a.npy" 2>&1 | FileCheck %s --check-prefix=INPUTS
 // INPUTS: qopt-assign-precision: inputs= is only used by sensitivity=measure
 

@@ -105,7 +105,10 @@ def AssignPrecision : Pass<"qopt-assign-precision", "::mlir::ModuleOp"> {
     power relative to signal at the op's output; the model's output noise is
     estimated as the sum over ops (SQNR in dB). Cost per op and precision:
     weight bytes, activation bytes moved and MACs weighted by the target's
-    relative throughput.
+    relative throughput. `sensitivity=measure` instead runs the model
+    through qopt-quantize, qopt-lower-cpu and qopt-run on the calibration
+    inputs given by `inputs=` (one .npy per call), one op and candidate at a
+    time with the rest in f32, and uses the measured output SQNR.
 
     Budgets: `size:BYTES` (weight bytes), `avg-bits:B` (weight bits averaged
     over all weight elements), `cost:X` (times the all-int8 cost) minimise
