@@ -70,6 +70,9 @@ void qopt::buildLowerCPUPipeline(OpPassManager &pm,
   VectorTransferToSCFOptions toSCF;
   toSCF.enableFullUnroll();
   pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(toSCF));
+  // Clones the deallocation pipeline leaves (a result that aliases an
+  // argument) become alloc + copy.
+  pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertVectorToLLVMPass());
