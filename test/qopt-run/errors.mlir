@@ -19,10 +19,10 @@
 // NOENTRY: qopt-run: {{.*}}add.ll.mlir: give --entry NAME (entries: @add, @neg) or --emit-object FILE.o
 //
 // RUN: not qopt-run %t/add.ll.mlir --entry add --input %t/good.npy --output %t/out.npy 2>&1 | FileCheck %s --check-prefix=NINPUTS
-// NINPUTS: qopt-run: @add takes 2 argument(s), (tensor<6x20xf32>, tensor<6x20xf32>) -> tensor<6x20xf32>, but 1 --input file(s) were given
+// NINPUTS: qopt-run: {{.*}}add.ll.mlir: @add takes 2 argument(s), (tensor<6x20xf32>, tensor<6x20xf32>) -> tensor<6x20xf32>, but 1 --input file(s) were given
 //
 // RUN: not qopt-run %t/add.ll.mlir --entry add --input %t/good.npy --input %t/good.npy 2>&1 | FileCheck %s --check-prefix=NOUTPUTS
-// NOUTPUTS: qopt-run: @add returns 1 result(s), (tensor<6x20xf32>, tensor<6x20xf32>) -> tensor<6x20xf32>, but 0 --output file(s) were given
+// NOUTPUTS: qopt-run: {{.*}}add.ll.mlir: @add returns 1 result(s), (tensor<6x20xf32>, tensor<6x20xf32>) -> tensor<6x20xf32>, but 0 --output file(s) were given
 //
 // RUN: not qopt-run %t/add.ll.mlir --entry add --input %t/good.npy --input %t/int32.npy --output %t/out.npy 2>&1 | FileCheck %s --check-prefix=DTYPE
 // DTYPE: qopt-run: {{.*}}int32.npy: dtype int32 does not match argument 1 of @add (tensor<6x20xf32>), which needs float32

@@ -451,14 +451,14 @@ int runLowered(DialectRegistry &registry, const LoweredRunOptions &options) {
   }
   std::string sigText = typeString(signature);
   if (options.inputs.size() != args.size())
-    return fail("@" + name + " takes " + std::to_string(args.size()) +
+    return fail(file + ": @" + name + " takes " + std::to_string(args.size()) +
                 " argument(s), " + sigText + ", but " +
                 std::to_string(options.inputs.size()) +
                 " --input file(s) were given");
   if (options.outputs.size() != results.size())
-    return fail("@" + name + " returns " + std::to_string(results.size()) +
-                " result(s), " + sigText + ", but " +
-                std::to_string(options.outputs.size()) +
+    return fail(file + ": @" + name + " returns " +
+                std::to_string(results.size()) + " result(s), " + sigText +
+                ", but " + std::to_string(options.outputs.size()) +
                 " --output file(s) were given");
   for (const std::string &out : options.outputs)
     if (!checkWritable(out, err))
