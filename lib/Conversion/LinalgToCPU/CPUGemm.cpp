@@ -100,6 +100,25 @@ static std::optional<GemmKind> matchBody(linalg::GenericOp op) {
       return std::nullopt;
     return GemmKind::F32;
   }
+  // bf16 or f16 inputs accumulated in f32, `out + extf(x) * extf(y)`: the
+  // f32 kernel on the widened values (exact widening; each product of two
+  // 11-bit significands is exact in f32).
+  if (isa<arith::AddFOp>(add) && body.getOperations().size() == 5) {
+    Value product = otherThanOut(add);
+    auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
+    if (!mul || !out.getType().isF32())
+      return std::nullopt;
+    auto lhs = mul.getLhs().getDefiningOp<arith::ExtFOp>();
+    auto rhs = mul.getRhs().getDefiningOp<arith::ExtFOp>();
+    auto narrow = [](Value v) {
+      return v.getType().isBF16() || v.getType().isF16();
+    };
+    if (!lhs || !rhs || !isInputArg(lhs.getIn()) || !isInputArg(rhs.getIn()) ||
+        lhs.getIn() == rhs.getIn() || !narrow(lhs.getIn()) ||
+        !narrow(rhs.getIn()) || !mul.getType().isF32())
+      return std::nullopt;
+    return GemmKind::F32;
+  }
   if (isa<arith::AddIOp>(add) && body.getOperations().size() == 5) {
     Value product = otherThanOut(add);
     auto mul = product ? product.getDefiningOp<arith::MulIOp>() : nullptr;
@@ -243,7 +262,11 @@ static PackedWeights packWeights(OpBuilder &b, Location loc,
   };
   PackedWeights result;
   if (c.kind == GemmKind::F32) {
-    SmallVector<float> source(c.weights.getValues<float>());
+    // f32, or bf16/f16 weights widened here (exactly).
+    SmallVector<float> source;
+    source.reserve(c.weights.getNumElements());
+    for (const APFloat &v : c.weights.getValues<APFloat>())
+      source.push_back(v.convertToFloat());
     SmallVector<float> packed(total, 0.0f);
     for (int64_t kk = 0; kk < k; ++kk)
       for (int64_t nn = 0; nn < n; ++nn)
@@ -507,6 +530,8 @@ private:
       } else {
         Value scalar = tensor::ExtractOp::create(
             b, loc, a, ValueRange{add(m0, i), kIndex});
+        if (!scalar.getType().isF32()) // bf16 / f16 activations
+          scalar = arith::ExtFOp::create(b, loc, b.getF32Type(), scalar);
         actVecs.push_back(vector::BroadcastOp::create(b, loc, accType, scalar));
       }
     }

@@ -256,3 +256,21 @@ func.func @fill_init(%a: tensor<7x33xf32>) -> tensor<7x5xf32> {
   %r = linalg.matmul ins(%a, %w : tensor<7x33xf32>, tensor<33x5xf32>) outs(%z : tensor<7x5xf32>) -> tensor<7x5xf32>
   return %r : tensor<7x5xf32>
 }
+
+// -----
+
+// bf16 x bf16 -> f32: the f32 kernel, weights widened to f32 when packed,
+// each activation widened as it is loaded, f32 FMAs.
+// CHECK-LABEL: func @matmul_bf16
+// CHECK: arith.constant dense<5.000000e-01> : tensor<1x64x16xf32>
+// CHECK: tensor.extract %{{.*}} : tensor<4x64xbf16>
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: vector.fma {{.*}} : vector<16xf32>
+func.func @matmul_bf16(%a: tensor<4x64xbf16>) -> tensor<4x16xf32> {
+  %w = arith.constant dense<0.5> : tensor<64x16xbf16>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x16xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<4x16xf32>) -> tensor<4x16xf32>
+  %r = linalg.matmul ins(%a, %w : tensor<4x64xbf16>, tensor<64x16xbf16>) outs(%f : tensor<4x16xf32>) -> tensor<4x16xf32>
+  return %r : tensor<4x16xf32>
+}

@@ -429,4 +429,47 @@ func.func @conv(%x: tensor<1x8x8x4xf32>) -> tensor<1x6x6x6xf32> {{
       }
 }
 
+// bf16 x bf16 -> f32 (as qopt-legalize writes a bf16 contraction): the f32
+// GEMM kernel on operands widened exactly (weights at compile time, the
+// activation as it is loaded). Small integers keep every sum exact.
+TEST(CPULowerTest, Bf16MatmulWidenedExact) {
+  const int64_t m = 13, k = 37, n = 21;
+  auto toBf16 = [](float f) {
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    return static_cast<uint16_t>(bits >> 16); // exact for small integers
+  };
+  std::vector<float> w = randomInts<float>(k * n, -8, 8, 71);
+  std::vector<uint16_t> wb;
+  for (float f : w)
+    wb.push_back(toBf16(f));
+  std::string source = llvm::formatv(R"mlir(
+func.func @mm(%a: tensor<{0}x{1}xbf16>) -> tensor<{0}x{2}xf32> {{
+  %w = arith.constant {3} : tensor<{1}x{2}xbf16>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<{0}x{2}xf32>
+  %init = linalg.fill ins(%z : f32) outs(%e : tensor<{0}x{2}xf32>) -> tensor<{0}x{2}xf32>
+  %r = linalg.matmul ins(%a, %w : tensor<{0}x{1}xbf16>, tensor<{1}x{2}xbf16>) outs(%init : tensor<{0}x{2}xf32>) -> tensor<{0}x{2}xf32>
+  return %r : tensor<{0}x{2}xf32>
+}
+)mlir",
+                                     m, k, n, hexDense(wb))
+                           .str();
+  CPUJit jit(source);
+  ASSERT_TRUE(jit.error.empty()) << jit.error;
+  std::vector<float> af = randomInts<float>(m * k, -8, 8, 72);
+  Buffer<uint16_t, 2> a({m, k});
+  for (size_t i = 0; i < af.size(); ++i)
+    a.data[i] = toBf16(af[i]);
+  Buffer<float, 2> out({m, n});
+  jit.run("mm", a, out);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      float expected = 0;
+      for (int64_t kk = 0; kk < k; ++kk)
+        expected += af[i * k + kk] * w[kk * n + j];
+      ASSERT_EQ(out.data[i * n + j], expected) << i << ", " << j;
+    }
+}
+
 } // namespace
