@@ -711,8 +711,7 @@ AssignPrecisionPass::measureSensitivity(MutableArrayRef<OpInfo> ops) {
     return mlir::emitError(loc) << "qopt-assign-precision: cannot create a "
                                    "temporary directory: "
                                 << ec.message();
-  auto cleanup =
-      llvm::make_scope_exit([&] { llvm::sys::fs::remove_directories(dir); });
+  llvm::scope_exit cleanup([&] { llvm::sys::fs::remove_directories(dir); });
 
   MLIRContext *ctx = &getContext();
   auto f32 = Float32Type::get(ctx);
