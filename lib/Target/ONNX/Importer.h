@@ -214,7 +214,6 @@ private:
   llvm::StringMap<Entry> values;
   llvm::StringMap<Handler> handlers;
   int nodeIndex = 0;
-  unsigned resourceCounter = 0;
 };
 
 /// Convolution geometry of an N-d ONNX Conv-like node.

@@ -239,7 +239,9 @@ static LogicalResult checkInt8(Importer &im, unsigned i) {
 static Value requantize(Importer &im, Value acc, Value multiplier, int64_t zy,
                         int32_t outType) {
   auto type = cast<RankedTensorType>(acc.getType());
-  auto [lo, hi] = storageRange(outType);
+  // Named, not structured bindings: the lambda below captures them.
+  auto range = storageRange(outType);
+  int64_t lo = range.first, hi = range.second;
   bool isUnsigned = isUnsignedType(outType);
   Type f32 = im.b.getF32Type();
   Type out = im.elemType(outType);
