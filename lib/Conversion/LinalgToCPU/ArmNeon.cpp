@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CPUTarget.h"
+#include "DotStep.h"
 #include "qopt/Conversion/Passes.h"
 
 #include "mlir/Dialect/ArmNeon/ArmNeonDialect.h"
@@ -30,19 +31,6 @@ using namespace mlir::qopt;
 
 namespace {
 
-/// Returns the i8 source of `arith.extsi` to i32 of the given vector shape,
-/// or null.
-static Value matchExtSIFromI8(Value v, ArrayRef<int64_t> shape) {
-  auto ext = v.getDefiningOp<arith::ExtSIOp>();
-  if (!ext)
-    return nullptr;
-  auto type = dyn_cast<VectorType>(ext.getIn().getType());
-  if (!type || type.getShape() != shape ||
-      !type.getElementType().isInteger(8) || type.isScalable())
-    return nullptr;
-  return ext.getIn();
-}
-
 /// Matches the sdot step and rewrites it:
 ///
 ///   %w32 = arith.extsi %w : vector<16x4xi8> to vector<16x4xi32>
@@ -53,24 +41,10 @@ static Value matchExtSIFromI8(Value v, ArrayRef<int64_t> shape) {
 ///   %r_q = arm_neon.intr.sdot %acc[4q:4q+4], %w[16q:16q+16], bcast(%x)
 static LogicalResult rewriteSdot(RewriterBase &rewriter,
                                  vector::ContractionOp op) {
-  auto accType = dyn_cast<VectorType>(op.getAcc().getType());
-  if (!accType || accType.getShape() != ArrayRef<int64_t>{16} ||
-      !accType.getElementType().isInteger(32) ||
-      op.getKind() != vector::CombiningKind::ADD)
+  std::optional<DotStepOperands> step = matchDotStep<arith::ExtSIOp>(op);
+  if (!step)
     return failure();
-  MLIRContext *ctx = op.getContext();
-  AffineExpr n = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx);
-  SmallVector<AffineMap> expected = AffineMap::inferFromExprList(
-      ArrayRef<ArrayRef<AffineExpr>>{{n, k}, {k}, {n}}, ctx);
-  if (op.getIndexingMapsArray() != ArrayRef<AffineMap>(expected) ||
-      op.getIteratorTypesArray() !=
-          ArrayRef<vector::IteratorType>{vector::IteratorType::parallel,
-                                         vector::IteratorType::reduction})
-    return failure();
-  Value weights = matchExtSIFromI8(op.getLhs(), {16, 4});
-  Value act = matchExtSIFromI8(op.getRhs(), {4});
-  if (!weights || !act)
-    return failure();
+  Value weights = step->weights, act = step->activations;
 
   rewriter.setInsertionPoint(op);
   Location loc = op.getLoc();

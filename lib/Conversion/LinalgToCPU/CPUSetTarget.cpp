@@ -64,8 +64,7 @@ void CPUSetTargetPass::runOnOperation() {
     if (func.isPublic()) {
       func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                     UnitAttr::get(ctx));
-      func->setAttr(kSignatureAttrName,
-                    TypeAttr::get(func.getFunctionType()));
+      func->setAttr(kSignatureAttrName, TypeAttr::get(func.getFunctionType()));
     }
   });
 }

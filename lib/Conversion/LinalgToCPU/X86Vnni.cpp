@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CPUTarget.h"
+#include "DotStep.h"
 #include "qopt/Conversion/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -25,20 +26,6 @@ using namespace mlir::qopt;
 
 namespace {
 
-/// Returns the i8 source of `arith.extsi`/`arith.extui` to i32 of the given
-/// vector shape, or null.
-template <typename ExtOp>
-static Value matchExtFromI8(Value v, ArrayRef<int64_t> shape) {
-  auto ext = v.getDefiningOp<ExtOp>();
-  if (!ext)
-    return nullptr;
-  auto type = dyn_cast<VectorType>(ext.getIn().getType());
-  if (!type || type.getShape() != shape ||
-      !type.getElementType().isInteger(8) || type.isScalable())
-    return nullptr;
-  return ext.getIn();
-}
-
 /// Matches the VNNI step and rewrites it:
 ///
 ///   %w32 = arith.extsi %w : vector<16x4xi8> to vector<16x4xi32>
@@ -50,24 +37,10 @@ static Value matchExtFromI8(Value v, ArrayRef<int64_t> shape) {
 ///   %w)
 static LogicalResult rewriteContract(RewriterBase &rewriter,
                                      vector::ContractionOp op) {
-  auto accType = dyn_cast<VectorType>(op.getAcc().getType());
-  if (!accType || accType.getShape() != ArrayRef<int64_t>{16} ||
-      !accType.getElementType().isInteger(32) ||
-      op.getKind() != vector::CombiningKind::ADD)
+  std::optional<DotStepOperands> step = matchDotStep<arith::ExtUIOp>(op);
+  if (!step)
     return failure();
-  MLIRContext *ctx = op.getContext();
-  AffineExpr n = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx);
-  SmallVector<AffineMap> expected = AffineMap::inferFromExprList(
-      ArrayRef<ArrayRef<AffineExpr>>{{n, k}, {k}, {n}}, ctx);
-  if (op.getIndexingMapsArray() != ArrayRef<AffineMap>(expected) ||
-      op.getIteratorTypesArray() !=
-          ArrayRef<vector::IteratorType>{vector::IteratorType::parallel,
-                                         vector::IteratorType::reduction})
-    return failure();
-  Value weights = matchExtFromI8<arith::ExtSIOp>(op.getLhs(), {16, 4});
-  Value act = matchExtFromI8<arith::ExtUIOp>(op.getRhs(), {4});
-  if (!weights || !act)
-    return failure();
+  Value weights = step->weights, act = step->activations;
 
   rewriter.setInsertionPoint(op);
   Location loc = op.getLoc();
@@ -87,7 +60,7 @@ static LogicalResult rewriteContract(RewriterBase &rewriter,
                                             VectorType::get({16}, i32), scalar);
   Value a64 = vector::BitCastOp::create(rewriter, loc, bytes64, splat);
   auto call = LLVM::CallIntrinsicOp::create(
-      rewriter, loc, accType,
+      rewriter, loc, op.getAcc().getType(),
       rewriter.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
       ValueRange{op.getAcc(), a64, w64});
   rewriter.replaceOp(op, call.getResults());

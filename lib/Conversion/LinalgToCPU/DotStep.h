@@ -1,0 +1,70 @@
+//===- DotStep.h - the int8 dot-product step of qopt-cpu-gemm ---*- C++ -*-===//
+//
+// The step that qopt-cpu-gemm emits for 4-way int8 dot products, and that
+// the instruction-selecting passes (qopt-x86-vnni, qopt-arm-neon) match:
+//
+//   %w32 = arith.extsi %w : vector<16x4xi8> to vector<16x4xi32>
+//   %x32 = arith.ext[su]i %x : vector<4xi8> to vector<4xi32>
+//   %r = vector.contract {(n,k)->(n,k), (n,k)->(k), (n,k)->(n)} %w32, %x32,
+//   %acc : vector<16xi32>
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_LIB_CONVERSION_LINALGTOCPU_DOTSTEP_H
+#define QOPT_LIB_CONVERSION_LINALGTOCPU_DOTSTEP_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <optional>
+
+namespace mlir::qopt {
+
+/// Returns the i8 source of `ExtOp` (arith.extsi or arith.extui) to i32 of
+/// the given vector shape, or null.
+template <typename ExtOp>
+inline Value matchExtFromI8(Value v, ArrayRef<int64_t> shape) {
+  auto ext = v.getDefiningOp<ExtOp>();
+  if (!ext)
+    return nullptr;
+  auto type = dyn_cast<VectorType>(ext.getIn().getType());
+  if (!type || type.getShape() != shape ||
+      !type.getElementType().isInteger(8) || type.isScalable())
+    return nullptr;
+  return ext.getIn();
+}
+
+/// The i8 operands of a dot step: the 16x4 weights and the 4 activation
+/// bytes.
+struct DotStepOperands {
+  Value weights, activations;
+};
+
+/// Matches the dot step whose activations are widened by `ActExtOp`
+/// (arith.extui for x86's u8 x s8, arith.extsi for aarch64's s8 x s8).
+template <typename ActExtOp>
+inline std::optional<DotStepOperands> matchDotStep(vector::ContractionOp op) {
+  auto accType = dyn_cast<VectorType>(op.getAcc().getType());
+  if (!accType || accType.getShape() != ArrayRef<int64_t>{16} ||
+      !accType.getElementType().isInteger(32) ||
+      op.getKind() != vector::CombiningKind::ADD)
+    return std::nullopt;
+  MLIRContext *ctx = op.getContext();
+  AffineExpr n = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx);
+  SmallVector<AffineMap> expected = AffineMap::inferFromExprList(
+      ArrayRef<ArrayRef<AffineExpr>>{{n, k}, {k}, {n}}, ctx);
+  if (op.getIndexingMapsArray() != ArrayRef<AffineMap>(expected) ||
+      op.getIteratorTypesArray() !=
+          ArrayRef<vector::IteratorType>{vector::IteratorType::parallel,
+                                         vector::IteratorType::reduction})
+    return std::nullopt;
+  Value weights = matchExtFromI8<arith::ExtSIOp>(op.getLhs(), {16, 4});
+  Value act = matchExtFromI8<ActExtOp>(op.getRhs(), {4});
+  if (!weights || !act)
+    return std::nullopt;
+  return DotStepOperands{weights, act};
+}
+
+} // namespace mlir::qopt
+
+#endif // QOPT_LIB_CONVERSION_LINALGTOCPU_DOTSTEP_H
