@@ -543,6 +543,19 @@ static double msSince(std::chrono::steady_clock::time_point t0) {
       .count();
 }
 
+/// The graph inputs that are not initializers, in order: what a test data set
+/// or the user feeds.
+static std::vector<std::string> graphFeeds(const onnx::ModelProto &proto) {
+  std::set<std::string> inits;
+  for (const auto &t : proto.graph().initializer())
+    inits.insert(t.name());
+  std::vector<std::string> feeds;
+  for (const auto &vi : proto.graph().input())
+    if (!inits.count(vi.name()))
+      feeds.push_back(vi.name());
+  return feeds;
+}
+
 static Outcome runTest(const std::string &dir, DialectRegistry &registry) {
   Outcome out;
   std::string model = dir + "/model.onnx";
@@ -574,14 +587,7 @@ static Outcome runTest(const std::string &dir, DialectRegistry &registry) {
       diag = d.str();
     return success();
   });
-  // Graph inputs that are not initializers, in order, as the test feeds them.
-  std::set<std::string> inits;
-  for (const auto &t : proto.graph().initializer())
-    inits.insert(t.name());
-  std::vector<std::string> feeds;
-  for (const auto &vi : proto.graph().input())
-    if (!inits.count(vi.name()))
-      feeds.push_back(vi.name());
+  std::vector<std::string> feeds = graphFeeds(proto);
   std::set<std::string> frozen;
   OwningOpRef<ModuleOp> module;
   auto t0 = std::chrono::steady_clock::now();
@@ -758,13 +764,7 @@ static int runModel(DialectRegistry &registry) {
     if (!in || !proto.ParseFromIstream(&in))
       return fail("cannot read ONNX model " + modelFile);
   }
-  std::set<std::string> inits;
-  for (const auto &t : proto.graph().initializer())
-    inits.insert(t.name());
-  std::vector<std::string> feeds;
-  for (const auto &vi : proto.graph().input())
-    if (!inits.count(vi.name()))
-      feeds.push_back(vi.name());
+  std::vector<std::string> feeds = graphFeeds(proto);
   if (npyInputs.size() != feeds.size())
     return fail("the model has " + std::to_string(feeds.size()) +
                 " inputs; give one --input FILE.npy for each");

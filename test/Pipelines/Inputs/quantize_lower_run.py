@@ -168,7 +168,7 @@ class Model:
         self.name, self.in_shape, self.rng = name, list(in_shape), rng
         self.lines, self.layers, self.counter = [], [], 0
         self.cur, self.cur_shape, self.cur_name = "%x", list(in_shape), "x"
-        self.out_float = True
+        self.ssa_of = {}  # layer name -> SSA value, for residual adds
 
     # helpers
     def ssa(self):
@@ -367,8 +367,6 @@ class Model:
 
     def mark(self):
         """Remembers the current tensor for a later add."""
-        if not hasattr(self, "ssa_of"):
-            self.ssa_of = {}
         self.ssa_of[self.cur_name] = self.cur
 
     def mlir(self):
