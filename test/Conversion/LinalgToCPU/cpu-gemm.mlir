@@ -1,5 +1,7 @@
 // RUN: qopt %s --split-input-file --qopt-cpu-gemm | FileCheck %s
 // RUN: qopt %s --split-input-file --qopt-cpu-gemm="tile-m=2 tile-n=1" | FileCheck %s --check-prefix=TILE
+// RUN: not qopt %s --split-input-file --qopt-cpu-gemm="tile-m=0" 2>&1 | FileCheck %s --check-prefix=TILEERR
+// TILEERR: qopt-cpu-gemm: tile-m and tile-n must be positive
 
 // An i8 matmul with constant weights: weights packed [N/16][K/4][64], the
 // compensation 128 * colsum(W) = 128 * 33 * 3 = 12672 per real column, a
