@@ -13,8 +13,9 @@ from . import _capi
 class Diagnostic:
     """One MLIR diagnostic: `severity` is "error", "warning", "remark" or
     "note"; `location` is FILE:LINE:COL where the IR has a file location
-    (the `source_name` given to compile), MLIR's printed location otherwise,
-    and "pipeline" for errors in the pipeline string. `notes` are the notes
+    (the `source_name` given to compile), FILE alone for the module itself,
+    MLIR's printed location otherwise, and "pipeline:1:COL" (or "pipeline")
+    for errors in the pipeline string. `notes` are the notes
     MLIR attached to it."""
     severity: str
     location: str

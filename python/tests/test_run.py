@@ -5,6 +5,7 @@ checked against numpy (float) and against qopt-run run by hand
 import json
 import re
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,3 +126,16 @@ def test_run_errors(examples, float_lowered):
         qopt.run(float_lowered, "nope", x)
     with pytest.raises(qopt.CompileError, match="no-such-pass"):
         qopt.run(examples / "mlp.mlir", "mlp", x, lower_pipeline="no-such-pass")
+
+
+def test_qopt_run_lookup(monkeypatch, qopt_run_tool, tmp_path):
+    # Found beside the build-tree package without any help...
+    monkeypatch.delenv("QOPT_RUN", raising=False)
+    assert qopt.find_qopt_run().resolve() == Path(qopt_run_tool).resolve()
+    # ...QOPT_RUN wins, and naming nothing runnable is an error.
+    monkeypatch.setenv("QOPT_RUN", qopt_run_tool)
+    assert qopt.find_qopt_run() == Path(qopt_run_tool)
+    monkeypatch.setenv("QOPT_RUN", str(tmp_path / "nothing"))
+    with pytest.raises(qopt.RunError, match="is not an executable file"):
+        qopt.run(TWO_RESULTS, "f", (np.zeros((2, 3), np.float32),
+                                    np.zeros((3, 4), np.float32)))
