@@ -17,6 +17,7 @@ LLVM_PREFIX=/usr/lib/llvm-22
 QOPT_PACKAGES=(cmake ninja-build python3 clang-22 lld-22 llvm-22-dev
   llvm-22-tools libmlir-22-dev mlir-22-tools libgtest-dev
   libonnx-dev libprotobuf-dev libonnx-testdata python3-onnx python3-numpy python3-pil
+  python3-pytest python3-pip python3-setuptools python3-wheel
   qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 
 # ONNX Runtime for the whole-model comparisons: a pinned onnxruntime-node,

@@ -52,6 +52,20 @@ try:
 except (OSError, subprocess.CalledProcessError):
     pass
 config.substitutions.append(("%numpy_python", "/usr/bin/python3"))
+# The Python package's pytest suite (test/python/pytest.test).
+try:
+    subprocess.run(["/usr/bin/python3", "-c", "import pytest"], check=True,
+                   capture_output=True)
+    config.available_features.add("python-pytest")
+except (OSError, subprocess.CalledProcessError):
+    pass
+# pip with an offline setuptools build (test/python/pip-install.test).
+try:
+    subprocess.run(["/usr/bin/python3", "-c", "import setuptools, wheel, pip"],
+                   check=True, capture_output=True)
+    config.available_features.add("python-pip")
+except (OSError, subprocess.CalledProcessError):
+    pass
 try:
     subprocess.run(["/usr/bin/python3", "-c", "import PIL"], check=True,
                    capture_output=True)
