@@ -200,9 +200,11 @@ LogicalResult QDQExporter::checkStage() {
              << model.graph().name() << "'";
     func = *it;
   }
-  bool quantized = false;
+  bool quantized = false, named = false;
   func.walk([&](Operation *op) {
     quantized |= isa<quant::QuantizeCastOp, quant::StorageCastOp>(op);
+    for (Value r : op->getResults())
+      named |= !getTensorName(r).empty();
   });
   if (!quantized)
     return func.emitError()
@@ -210,6 +212,12 @@ LogicalResult QDQExporter::checkStage() {
               "it is not in QDQ form (a float model, or the integer program "
               "after qopt-quantize / qopt-lower-quant)"
            << stageHelp;
+  if (!named)
+    return func.emitError()
+           << "no op of @" << func.getSymName()
+           << " carries a tensor name in its location; the export places "
+              "Q/DQ by the ONNX tensor names (print the module with "
+              "--mlir-print-debuginfo)";
   return success();
 }
 
