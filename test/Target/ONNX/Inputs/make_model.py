@@ -300,6 +300,16 @@ def qdq_small_other():
     return _qdq_small([[0.5, -1.2], [0.3, 1.0]])
 
 
+def qdq_small_const():
+    """qdq_small with 'w' stored as a Constant node, as paddle2onnx does."""
+    m, shapes = qdq_small()
+    w = next(t for t in m.graph.initializer if t.name == "w")
+    const = helper.make_node("Constant", [], ["w"], name="w_const", value=w)
+    m.graph.initializer.remove(w)
+    m.graph.node.insert(0, const)
+    return m, shapes
+
+
 def qdq_reduce():
     """A MatMul whose output a ReduceMean of opset 13 (axes attribute) reads:
     int4 weights need opset 21, where ReduceMean takes axes as an input."""
@@ -375,7 +385,7 @@ def bad_reshape_overflow():
 MODELS = {f.__name__: f for f in [
     cnn_block, attention, det_head, qdq, bn_fold, convt_bn, shape_subgraph,
     large_init,
-    qdq_small, qdq_small_other, qdq_reduce,
+    qdq_small, qdq_small_other, qdq_small_const, qdq_reduce,
     bad_unknown_op, bad_opset, bad_attribute, bad_axis, bad_missing_init,
     bad_dynamic, bad_qdq_scale, bad_zero_point, bad_reshape_overflow]}
 
