@@ -196,6 +196,9 @@ CASES = {
     "mlp-per-channel": (mlp, "weights=per-channel", "float"),
     "mlp-per-tensor-u8": (mlp, "weights=per-tensor activation-type=u8",
                           "fixed-point"),
+    "mlp-int4-per-channel": (mlp, "weight-bits=4", "fixed-point"),
+    "mlp-int4-per-group": (mlp, "weights=per-group group-size=8 weight-bits=4",
+                           "float"),
     # Run only when asked (--case ocr-cls --ocr-assets DIR): minutes.
     "ocr-cls": (ocr_cls, "weights=per-channel", "fixed-point"),
 }
@@ -301,14 +304,15 @@ def calibrate(args, model, shape, work, rng, sample):
 def quant_params(qdq_model):
     """tensor -> (scale, zero point, Q output name, elem type) for every
     QuantizeLinear of the exported model."""
-    inits = {t.name: numpy_helper.to_array(t)
-             for t in qdq_model.graph.initializer}
+    # (numpy_helper of ONNX 1.12 cannot read INT4 weights: only the
+    # activations' scalars are read.)
+    inits = {t.name: t for t in qdq_model.graph.initializer}
     out = {}
     for n in qdq_model.graph.node:
         if n.op_type == "QuantizeLinear":
-            zp = inits[n.input[2]]
-            out[n.input[0]] = (float(inits[n.input[1]]), int(zp),
-                               n.output[0], zp.dtype)
+            zp = numpy_helper.to_array(inits[n.input[2]])
+            scale = float(numpy_helper.to_array(inits[n.input[1]]))
+            out[n.input[0]] = (scale, int(zp), n.output[0], zp.dtype)
     return out
 
 
