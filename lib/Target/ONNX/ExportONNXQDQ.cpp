@@ -805,7 +805,8 @@ LogicalResult QDQExporter::raiseOpset(int64_t required, StringRef why) {
   entry->set_version(required);
   // The IR version each opset was released with (ONNX's Versioning.md).
   int64_t ir = required <= 10   ? 5
-               : required <= 12 ? 7
+               : required <= 11 ? 6
+               : required <= 14 ? 7
                : required <= 18 ? 8
                : required <= 20 ? 9
                                 : 10;
