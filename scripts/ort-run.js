@@ -116,7 +116,12 @@ async function main() {
               loadMs.toFixed(1) + ' ms, run ' + runMs.toFixed(1) + ' ms');
 }
 
-main().catch((e) => {
-  console.error('ort-run.js: ' + (e && e.message ? e.message : e));
-  process.exit(1);
-});
+// Other scripts reuse the .npy reader and writer (require('./ort-run.js')).
+module.exports = {readNpy, writeNpy};
+
+if (require.main === module) {
+  main().catch((e) => {
+    console.error('ort-run.js: ' + (e && e.message ? e.message : e));
+    process.exit(1);
+  });
+}

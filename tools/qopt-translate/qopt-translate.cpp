@@ -2,10 +2,12 @@
 //
 // `qopt-translate` is MlirTranslateMain with qopt's translations registered:
 // `--import-onnx` reads an ONNX model (float or QDQ) and prints the imported
-// module. Further translations (QDQ export) register here beside it.
+// module; `--export-onnx-qdq` writes an ONNX model with a QDQ-form module's
+// quantization (docs/qdq-export.md).
 //
 //===----------------------------------------------------------------------===//
 
+#include "qopt/Target/ONNX/ExportONNXQDQ.h"
 #include "qopt/Target/ONNX/ImportONNX.h"
 
 #include "mlir/Support/LogicalResult.h"
@@ -15,6 +17,7 @@
 
 int main(int argc, char **argv) {
   mlir::qopt::registerImportONNXTranslation();
+  mlir::qopt::registerExportONNXQDQTranslation();
   // Tensor names live in locations (loc("conv1")): print them unless the
   // user chose otherwise, or the names would not survive the text form.
   llvm::SmallVector<char *> args(argv, argv + argc);

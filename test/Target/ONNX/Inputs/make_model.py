@@ -274,6 +274,54 @@ def large_init():
 
 
 # Models with one defect each, for the error tests.
+def _qdq_small(w):
+    """MatMul + Add bias -> Relu -> MatMul, with weights whose quantization
+    is computed by hand in test/Target/ONNX/export-qdq.test."""
+    nodes = [
+        helper.make_node("MatMul", ["x", "w"], ["m"], name="mm1"),
+        helper.make_node("Add", ["m", "b"], ["h"], name="bias1"),
+        helper.make_node("Relu", ["h"], ["r"], name="relu1"),
+        helper.make_node("MatMul", ["r", "w2"], ["y"], name="mm2"),
+    ]
+    inits = [init("w", np.array(w, np.float32)),
+             init("b", np.array([0.11, -0.2], np.float32)),
+             init("w2", np.array([[0.5, -0.25, 1.1], [2.0, 0.75, -1.5]],
+                                 np.float32))]
+    return model(nodes, [vi("x", [1, 2])], [vi("y", [1, 3])], inits,
+                 name="qdq_small"), {"x": (1, 2)}
+
+
+def qdq_small():
+    return _qdq_small([[0.5, -1.2], [0.3, 2.0]])
+
+
+def qdq_small_other():
+    """qdq_small's graph with other weight values in 'w'."""
+    return _qdq_small([[0.5, -1.2], [0.3, 1.0]])
+
+
+def qdq_small_const():
+    """qdq_small with 'w' stored as a Constant node, as paddle2onnx does."""
+    m, shapes = qdq_small()
+    w = next(t for t in m.graph.initializer if t.name == "w")
+    const = helper.make_node("Constant", [], ["w"], name="w_const", value=w)
+    m.graph.initializer.remove(w)
+    m.graph.node.insert(0, const)
+    return m, shapes
+
+
+def qdq_reduce():
+    """A MatMul whose output a ReduceMean of opset 13 (axes attribute) reads:
+    int4 weights need opset 21, where ReduceMean takes axes as an input."""
+    nodes = [
+        helper.make_node("MatMul", ["x", "w"], ["m"], name="mm1"),
+        helper.make_node("ReduceMean", ["m"], ["y"], name="mean", axes=[1]),
+    ]
+    return model(nodes, [vi("x", [1, 2])], [vi("y", [1, 1])],
+                 [init("w", np.array([[0.5, -1.2], [0.3, 2.0]], np.float32))],
+                 name="qdq_small"), {"x": (1, 2)}
+
+
 def bad_unknown_op():
     return model([helper.make_node("FancyOp", ["x"], ["y"], name="fancy1")],
                  [vi("x", [2])], [vi("y", [2])], [], name="bad"), {}
@@ -337,6 +385,7 @@ def bad_reshape_overflow():
 MODELS = {f.__name__: f for f in [
     cnn_block, attention, det_head, qdq, bn_fold, convt_bn, shape_subgraph,
     large_init,
+    qdq_small, qdq_small_other, qdq_small_const, qdq_reduce,
     bad_unknown_op, bad_opset, bad_attribute, bad_axis, bad_missing_init,
     bad_dynamic, bad_qdq_scale, bad_zero_point, bad_reshape_overflow]}
 
