@@ -99,12 +99,16 @@ async function main() {
                     ' inputs, got ' + inputs.length + ' .npy files');
   const feeds = {};
   session.inputNames.forEach((n, i) => { feeds[n] = readNpy(inputs[i]); });
-  let results, runMs = Infinity;
+  let results;
+  const times = [];
   for (let k = 0; k < repeat; ++k) {
     const t1 = process.hrtime.bigint();
     results = await session.run(feeds);
-    runMs = Math.min(runMs, Number(process.hrtime.bigint() - t1) / 1e6);
+    times.push(Number(process.hrtime.bigint() - t1) / 1e6);
   }
+  times.sort((a, b) => a - b);
+  const runMs = times[0];
+  const medianMs = times[Math.floor((times.length - 1) / 2)];
   fs.mkdirSync(outDir, {recursive: true});
   session.outputNames.forEach((n, k) => {
     const file = path.join(outDir, 'output_' + k + '.npy');
@@ -113,7 +117,8 @@ async function main() {
                 results[n].dims.join(',') + '] -> ' + file);
   });
   console.log('onnxruntime ' + ort.env.versions.common + ': session ' +
-              loadMs.toFixed(1) + ' ms, run ' + runMs.toFixed(1) + ' ms');
+              loadMs.toFixed(1) + ' ms, run ' + runMs.toFixed(1) + ' ms, median ' +
+              medianMs.toFixed(3) + ' ms over ' + repeat + ' runs');
 }
 
 // Other scripts reuse the .npy reader and writer (require('./ort-run.js')).

@@ -55,6 +55,10 @@ void qopt::buildLowerCPUPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
   bufferization::buildBufferDeallocationPipeline(pm);
 
+  // Copies into strided views (pads, inserted slices) as loops LLVM
+  // vectorizes, not the runtime's element-by-element memrefCopy.
+  pm.addNestedPass<func::FuncOp>(createCPUExpandCopies());
+
   // Loops for what is not a GEMM kernel; VNNI selection once the
   // intrinsic's unknown memory effects no longer matter, and NEON
   // sdot/smmla selection beside it (each does nothing on the other target).

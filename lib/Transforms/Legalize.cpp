@@ -480,11 +480,33 @@ FailureOr<Value> LegalizePass::quantizeWeight(
       .getResult();
 }
 
+/// The values of a bias constant, looking through reshapes: ONNX importers
+/// write a convolution's bias as a [C] initializer reshaped to [C, 1, 1].
+static std::optional<std::vector<float>> getBiasFloats(Value bias) {
+  while (Operation *def = bias.getDefiningOp()) {
+    if (!isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def))
+      break;
+    bias = def->getOperand(0);
+  }
+  return getConstantFloats(bias);
+}
+
+/// A bias add that follows a contraction.
+struct BiasAdd {
+  linalg::GenericOp generic;
+  /// The bias operand's index among the generic's inputs.
+  unsigned biasIndex;
+  /// The bias dimension that runs along the output channel; every other
+  /// dimension has size 1 (a [C] bias, or [C, 1, 1] for NCHW).
+  unsigned channelDim;
+};
+
 /// The bias add that follows a contraction: a linalg.generic adding its
-/// result and a 1-D float constant broadcast along the output channel.
-/// Returns the generic and the index of the constant operand.
-static std::optional<std::pair<linalg::GenericOp, unsigned>>
-matchBiasAdd(Operation *contraction, int64_t resultChannel) {
+/// result and a float constant that varies along the output channel only
+/// (a [C] tensor read at the channel loop, or one with extra unit
+/// dimensions, possibly through a reshape of the constant).
+static std::optional<BiasAdd> matchBiasAdd(Operation *contraction,
+                                           int64_t resultChannel) {
   Value result = contraction->getResult(0);
   if (!result.hasOneUse())
     return std::nullopt;
@@ -504,22 +526,35 @@ matchBiasAdd(Operation *contraction, int64_t resultChannel) {
           .getDefiningOp());
   if (!add || body.getOperations().size() != 2)
     return std::nullopt;
+  AffineExpr channelExpr =
+      getAffineDimExpr(resultChannel, generic.getContext());
   for (unsigned biasIndex : {0u, 1u}) {
     unsigned resultIndex = 1 - biasIndex;
     if (generic.getDpsInputOperand(resultIndex)->get() != result)
       continue;
     Value bias = generic.getDpsInputOperand(biasIndex)->get();
     auto biasType = dyn_cast<RankedTensorType>(bias.getType());
-    if (!biasType || biasType.getRank() != 1 || !getConstantFloats(bias))
+    if (!biasType || !biasType.hasStaticShape() || biasType.getRank() < 1 ||
+        !getBiasFloats(bias))
       continue;
     SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
     AffineMap biasMap = maps[biasIndex];
     if (!maps[resultIndex].isIdentity() || !maps[2].isIdentity() ||
-        biasMap.getNumResults() != 1 ||
-        biasMap.getResult(0) !=
-            getAffineDimExpr(resultChannel, generic.getContext()))
+        biasMap.getNumResults() != biasType.getRank())
       continue;
-    return std::make_pair(generic, biasIndex);
+    // One dimension at the channel loop; the others have size 1, so
+    // whatever their expression reads is element 0.
+    std::optional<unsigned> channelDim;
+    bool ok = true;
+    for (unsigned i = 0; i < biasMap.getNumResults(); ++i) {
+      if (biasMap.getResult(i) == channelExpr && !channelDim)
+        channelDim = i;
+      else if (biasType.getDimSize(i) != 1)
+        ok = false;
+    }
+    if (!ok || !channelDim)
+      continue;
+    return BiasAdd{generic, biasIndex, *channelDim};
   }
   return std::nullopt;
 }
@@ -527,16 +562,16 @@ matchBiasAdd(Operation *contraction, int64_t resultChannel) {
 void LegalizePass::quantizeBias(Operation *contraction, int64_t resultChannel,
                                 quant::UniformQuantizedType actType,
                                 quant::QuantizedType weightType) {
-  std::optional<std::pair<linalg::GenericOp, unsigned>> match =
-      matchBiasAdd(contraction, resultChannel);
+  std::optional<BiasAdd> match = matchBiasAdd(contraction, resultChannel);
   if (!match)
     return;
-  auto [generic, biasIndex] = *match;
+  linalg::GenericOp generic = match->generic;
+  unsigned biasIndex = match->biasIndex;
   OpOperand *operand = generic.getDpsInputOperand(biasIndex);
   Value bias = operand->get();
   auto biasType = cast<RankedTensorType>(bias.getType());
-  std::vector<float> data = *getConstantFloats(bias);
-  int64_t channels = biasType.getDimSize(0);
+  std::vector<float> data = *getBiasFloats(bias);
+  int64_t channels = biasType.getDimSize(match->channelDim);
 
   // Per-channel weight scales, or one scale repeated.
   SmallVector<double> weightScales;
@@ -571,12 +606,33 @@ void LegalizePass::quantizeBias(Operation *contraction, int64_t resultChannel,
   Value ints = arith::ConstantOp::create(
       builder, loc,
       DenseElementsAttr::get(RankedTensorType::get({channels}, i32), values));
+  // The quantized bias is [C], read at the channel loop: the form the
+  // integer kernels fold into the accumulator.
+  auto vectorType =
+      RankedTensorType::get({channels}, biasType.getElementType());
   Value quantized =
-      quant::StorageCastOp::create(builder, loc, biasType.clone(qtype), ints);
+      quant::StorageCastOp::create(builder, loc, vectorType.clone(qtype), ints);
   operand->set(
-      quant::DequantizeCastOp::create(builder, loc, biasType, quantized));
-  if (Operation *def = bias.getDefiningOp(); def && def->use_empty())
+      quant::DequantizeCastOp::create(builder, loc, vectorType, quantized));
+  if (biasType.getRank() != 1) {
+    SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+    maps[biasIndex] =
+        AffineMap::get(maps[biasIndex].getNumDims(), 0,
+                       maps[biasIndex].getResult(match->channelDim), ctx);
+    generic.setIndexingMapsAttr(builder.getAffineMapArrayAttr(maps));
+  }
+  // The float bias and the reshapes it went through, once unused.
+  while (Operation *def = bias.getDefiningOp()) {
+    if (!def->use_empty())
+      break;
+    Value source = isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def)
+                       ? def->getOperand(0)
+                       : Value();
     def->erase();
+    if (!source)
+      break;
+    bias = source;
+  }
 }
 
 /// A contraction in bf16 or f16 (#qopt.precision<act = bf16, weight =

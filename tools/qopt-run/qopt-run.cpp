@@ -79,6 +79,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <malloc.h>
 #include <map>
 #include <set>
 #include <sys/wait.h>
@@ -883,6 +884,18 @@ static std::string formatLine(const std::string &dir, const Outcome &o) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // Compiled models malloc every intermediate buffer and free it after its
+  // last use. glibc serves blocks above 128 KiB (its default mmap threshold)
+  // with fresh mmaps, so each call of a model then page-faults its whole
+  // working set again: on PaddleOCR's direction classifier that was 85% of
+  // its CPU time (user + system, measured with a C driver: 20.5 ms per
+  // sample, 2.8 ms
+  // with these settings). Keep freed memory in the heap for reuse, as ONNX
+  // Runtime's arena does. Set before any allocation a model makes.
+#ifdef M_MMAP_THRESHOLD
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
   mlir::registerAllPasses();
   registerQOptPasses();
   llvm::InitializeNativeTarget();

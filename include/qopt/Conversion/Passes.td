@@ -222,6 +222,27 @@ def CPUVectorizeElementwise
   ];
 }
 
+def CPUExpandCopies : Pass<"qopt-cpu-expand-copies", "::mlir::func::FuncOp"> {
+  let summary = "Rewrite copies between strided buffers as linalg.copy";
+  let description = [{
+    After bufferization, `tensor.pad` and `tensor.insert_slice` become
+    `memref.copy` into a strided view of a larger buffer. The LLVM lowering
+    turns a copy between buffers that are not both contiguous into a call of
+    the runtime's generic `memrefCopy`, which walks the elements one by one
+    with index arithmetic: on PaddleOCR's direction classifier it took 19%
+    of the float model's time. This pass rewrites each such copy as
+    `linalg.copy`, which the loop lowering turns into a loop nest whose
+    innermost loop runs along the last dimension (unit stride in every copy
+    qopt makes), which LLVM vectorizes. Copies between contiguous buffers
+    stay `memref.copy` (`llvm.memcpy`). Runs after bufferization and before
+    `convert-linalg-to-loops`; values are copied unchanged.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+  let statistics = [
+    Statistic<"numExpanded", "expanded", "Strided copies rewritten">,
+  ];
+}
+
 def CPUCheckLowered : Pass<"qopt-cpu-check-lowered", "::mlir::ModuleOp"> {
   let summary = "Fail when anything outside the LLVM dialect is left";
   let description = [{

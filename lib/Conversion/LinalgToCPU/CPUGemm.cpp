@@ -733,7 +733,20 @@ LogicalResult CPUGemmPass::rewrite(IRRewriter &rewriter, linalg::GenericOp op,
   SmallVector<int64_t> mnShape;
   for (unsigned d : mn)
     mnShape.push_back(sizes[d]);
-  if (!identity) {
+  // An init that is one value everywhere (a fill, a splat constant: the
+  // usual zero accumulator) is made again in (m..., n...) order by a fill of
+  // its own: no transpose, and no private copy below.
+  std::optional<Value> splat;
+  if (auto fill = init.getDefiningOp<linalg::FillOp>())
+    splat = fill.value();
+  else if (auto cst = init.getDefiningOp<arith::ConstantOp>())
+    if (auto dense = dyn_cast<SplatElementsAttr>(cst.getValue()))
+      splat = arith::ConstantOp::create(rewriter, loc, accElt,
+                                        dense.getSplatValue<TypedAttr>());
+  if (splat) {
+    Value empty = tensor::EmptyOp::create(rewriter, loc, mnShape, accElt);
+    init = linalg::FillOp::create(rewriter, loc, *splat, empty).getResult(0);
+  } else if (!identity) {
     Value empty = tensor::EmptyOp::create(rewriter, loc, mnShape, accElt);
     init = linalg::TransposeOp::create(rewriter, loc, init, empty, perm)
                .getResult()[0];
@@ -746,9 +759,11 @@ LogicalResult CPUGemmPass::rewrite(IRRewriter &rewriter, linalg::GenericOp op,
   // read garbage (measured: a 7x33x5 f32 matmul into dense<0.0>). So the
   // kernel writes into a private copy of any init that a linalg op does not
   // produce for it alone; the copy bufferizes as alloc + memref.copy and
-  // every write then lands in place.
+  // every write then lands in place. (A fill made above is the kernel's
+  // alone.)
   Operation *initDef = init.getDefiningOp();
-  if (!initDef || !isa<linalg::LinalgOp>(initDef) || !init.hasOneUse())
+  if (!splat &&
+      (!initDef || !isa<linalg::LinalgOp>(initDef) || !init.hasOneUse()))
     init = bufferization::AllocTensorOp::create(
         rewriter, loc, cast<RankedTensorType>(init.getType()), ValueRange{},
         /*copy=*/init);

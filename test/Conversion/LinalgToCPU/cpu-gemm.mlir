@@ -235,16 +235,28 @@ func.func @matmul_i8_plain_aarch64(%a: tensor<7x33xi8>) -> tensor<7x5xi32> attri
 // A constant init is copied into a private tensor before the kernel writes
 // its masked N tails into it: MLIR 22.1.8's bufferization would otherwise
 // allocate the written tensor without copying the constant (the rows the
-// first tile does not write then hold garbage). An init that a fill makes
-// for the matmul alone is written in place.
+// first tile does not write then hold garbage). An init that is one value
+// everywhere (a splat constant, a fill, even one with other uses) is made
+// again by a fill of the kernel's own, written in place.
 // CHECK-LABEL: func @constant_init
-// CHECK: %[[Z:.*]] = arith.constant dense<0.000000e+00> : tensor<7x5xf32>
+// CHECK: %[[Z:.*]] = arith.constant dense<{{\[\[}}0.000000e+00, 1.000000e+00{{.*}}> : tensor<7x5xf32>
 // CHECK: %[[COPY:.*]] = bufferization.alloc_tensor() copy(%[[Z]]) : tensor<7x5xf32>
 // CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[COPY]])
+// CHECK-LABEL: func @splat_constant_init
+// CHECK-NOT: bufferization.alloc_tensor
+// CHECK: %[[F:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<7x5xf32>)
+// CHECK-NOT: bufferization.alloc_tensor
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[F]])
 // CHECK-LABEL: func @fill_init
 // CHECK-NOT: bufferization.alloc_tensor
 // CHECK: return
 func.func @constant_init(%a: tensor<7x33xf32>) -> tensor<7x5xf32> {
+  %w = arith.constant dense<0.25> : tensor<33x5xf32>
+  %z = arith.constant dense<[[0.0, 1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0, 9.0], [10.0, 11.0, 12.0, 13.0, 14.0], [15.0, 16.0, 17.0, 18.0, 19.0], [20.0, 21.0, 22.0, 23.0, 24.0], [25.0, 26.0, 27.0, 28.0, 29.0], [30.0, 31.0, 32.0, 33.0, 34.0]]> : tensor<7x5xf32>
+  %r = linalg.matmul ins(%a, %w : tensor<7x33xf32>, tensor<33x5xf32>) outs(%z : tensor<7x5xf32>) -> tensor<7x5xf32>
+  return %r : tensor<7x5xf32>
+}
+func.func @splat_constant_init(%a: tensor<7x33xf32>) -> tensor<7x5xf32> {
   %w = arith.constant dense<0.25> : tensor<33x5xf32>
   %z = arith.constant dense<0.0> : tensor<7x5xf32>
   %r = linalg.matmul ins(%a, %w : tensor<7x33xf32>, tensor<33x5xf32>) outs(%z : tensor<7x5xf32>) -> tensor<7x5xf32>
