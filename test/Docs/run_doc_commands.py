@@ -204,7 +204,11 @@ def check_lines_in(block, file_name, scratch, env):
                        lambda m: env.get(m.group(1), m.group(0)), file_name)
     path = os.path.join(scratch, file_name)
     if not os.path.isfile(path):
-        return "lines-in: %s does not exist" % file_name
+        hint = ""
+        if os.path.join("docs", "") in file_name and \
+                file_name.startswith(env.get("QOPT_BUILD", "?")):
+            hint = " (ninja -C %s qopt-doc writes it)" % env["QOPT_BUILD"]
+        return "lines-in: %s does not exist%s" % (file_name, hint)
     with open(path, encoding="utf-8", errors="replace") as f:
         have = [l.strip() for l in f.read().split("\n")]
     pos = 0
