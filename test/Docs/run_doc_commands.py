@@ -102,11 +102,15 @@ def parse_page(path, name):
             kind, value = mm.group(1), mm.group(2)
             if kind not in ("skip", "requires", "lines-in"):
                 errors.append("%s:%d: unknown docs-test marker '%s' (known: "
-                              "skip, requires, lines-in)" % (name, i + 1, kind))
+                              "skip, requires, lines-in)" %
+                              (name, i + 1, kind))
             elif not value:
                 errors.append("%s:%d: docs-test marker '%s' needs a value" %
                               (name, i + 1, kind))
             pending.append((kind, value, i + 1))
+        elif re.search(r"<!--\s*docs-test", line):
+            errors.append("%s:%d: malformed docs-test marker; expected "
+                          "<!-- docs-test: KIND: VALUE -->" % (name, i + 1))
         elif line.strip():
             for kind, value, where in pending:
                 if kind == "requires":
@@ -127,8 +131,9 @@ def parse_page(path, name):
 
 # --- links ---------------------------------------------------------------
 
-LINK = re.compile(r"(?<!\!)\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+# [text](target "title") and ![alt](target): group 1 is the target.
+LINK = re.compile(r"!?\[(?:[^\]\\]|\\.)*\]"
+                  r"\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 
 
 def heading_anchors(path):
@@ -168,7 +173,7 @@ def check_links(path, name):
             continue
         # Inline code spans are not links.
         text = re.sub(r"`[^`]*`", "", line)
-        for m in list(LINK.finditer(text)) + list(IMAGE.finditer(text)):
+        for m in LINK.finditer(text):
             target = m.group(1)
             if re.match(r"^[a-z][a-z0-9+.-]*:", target) or \
                     target.startswith("//"):
@@ -179,14 +184,15 @@ def check_links(path, name):
                                                      file_part))
             else:
                 dest = path
+            shown = os.path.relpath(dest, os.path.dirname(path))
             if not os.path.exists(dest):
                 errors.append("%s:%d: broken link '%s': %s does not exist" %
-                              (name, n, target, os.path.relpath(dest, os.path.dirname(path))))
+                              (name, n, target, shown))
                 continue
             if anchor and dest.endswith(".md") and os.path.isfile(dest) and \
                     anchor not in heading_anchors(dest):
                 errors.append("%s:%d: broken link '%s': %s has no heading "
-                              "with anchor '#%s'" % (name, n, target, os.path.relpath(dest, os.path.dirname(path)),
+                              "with anchor '#%s'" % (name, n, target, shown,
                                                      anchor))
     return errors
 
