@@ -93,6 +93,13 @@ def parse_page(path, name):
             if j == len(lines):
                 errors.append("%s:%d: code block is never closed" %
                               (name, i + 1))
+            if lang == "sh":
+                for k, text in enumerate(body):
+                    if re.match(r"^\s*!\s", text):
+                        errors.append(
+                            "%s:%d: '! COMMAND' never fails a set -e script; "
+                            "write 'not COMMAND' (LLVM's not, on PATH)" %
+                            (name, i + 2 + k))
             blocks.append(Block(i + 1, lang, "\n".join(body) + "\n", pending))
             pending = []
             i = j + 1
@@ -108,7 +115,7 @@ def parse_page(path, name):
                 errors.append("%s:%d: docs-test marker '%s' needs a value" %
                               (name, i + 1, kind))
             pending.append((kind, value, i + 1))
-        elif re.search(r"<!--\s*docs-test", line):
+        elif re.match(r"\s*<!--\s*docs-test", line):
             errors.append("%s:%d: malformed docs-test marker; expected "
                           "<!-- docs-test: KIND: VALUE -->" % (name, i + 1))
         elif line.strip():
