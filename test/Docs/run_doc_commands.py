@@ -204,6 +204,24 @@ def check_links(path, name):
     return errors
 
 
+def check_index(index, pages, src):
+    """Every page but the index itself is linked from the index."""
+    with open(index, encoding="utf-8") as f:
+        text = f.read()
+    linked = set()
+    for m in LINK.finditer(re.sub(r"`[^`]*`", "", text)):
+        target = m.group(1).partition("#")[0]
+        if target and not re.match(r"^[a-z][a-z0-9+.-]*:", target):
+            linked.add(os.path.normpath(
+                os.path.join(os.path.dirname(index), target)))
+    rel = os.path.relpath(index, src)
+    return ["%s: %s is not in the index; add a row for it" %
+            (rel, os.path.relpath(p, src)) for p in pages
+            if p != index and
+            p.startswith(os.path.join(os.path.dirname(index), "")) and
+            p not in linked]
+
+
 # --- lines-in ------------------------------------------------------------
 
 def line_pattern(doc_line):
@@ -347,6 +365,9 @@ def main():
                     help="comma-separated lit features available")
     ap.add_argument("--timeout", type=int, default=120,
                     help="seconds one block may run")
+    ap.add_argument("--index",
+                    help="a page that must link to every other page given "
+                    "(docs/README.md)")
     ap.add_argument("--links-only", action="store_true",
                     help="check the links only; run nothing")
     ap.add_argument("-v", "--verbose", action="store_true")
@@ -374,6 +395,8 @@ def main():
 
     failures = []
     total_ran = total_skipped = 0
+    if args.index:
+        failures += check_index(os.path.abspath(args.index), pages, src)
     for page in pages:
         rel = os.path.relpath(page, src)
         failures += check_links(page, rel)
