@@ -29,6 +29,10 @@
 #                                            order; `...` in a
 #                                            line matches any text, a line
 #                                            that is only `...` is skipped
+#     <!-- docs-test: file: NAME -->         (any block) the block's text is
+#                                            written to NAME in the scratch
+#                                            directory when the page gets
+#                                            there, for later sh blocks
 #   A requires marker on a line of its own that is not before a fence
 #   applies to the whole page.
 #
@@ -107,14 +111,20 @@ def parse_page(path, name):
         mm = MARKER.match(line)
         if mm:
             kind, value = mm.group(1), mm.group(2)
-            if kind not in ("skip", "requires", "lines-in"):
+            if kind not in ("skip", "requires", "lines-in", "file"):
                 errors.append("%s:%d: unknown docs-test marker '%s' (known: "
-                              "skip, requires, lines-in)" %
+                              "skip, requires, lines-in, file)" %
                               (name, i + 1, kind))
+            elif kind == "file" and (os.path.isabs(value) or
+                                     ".." in value.split("/")):
+                errors.append("%s:%d: docs-test file '%s' must be a path "
+                              "inside the scratch directory" %
+                              (name, i + 1, value))
             elif not value:
                 errors.append("%s:%d: docs-test marker '%s' needs a value" %
                               (name, i + 1, kind))
-            pending.append((kind, value, i + 1))
+            else:
+                pending.append((kind, value, i + 1))
         elif re.match(r"\s*<!--\s*docs-test", line):
             errors.append("%s:%d: malformed docs-test marker; expected "
                           "<!-- docs-test: KIND: VALUE -->" % (name, i + 1))
@@ -299,7 +309,8 @@ def run_page(page, src, build, features, scratch_root, timeout, verbose):
     not_run = False  # a block before was left out for a missing feature
     for b in blocks:
         where = "%s:%d" % (rel, b.line)
-        if b.lang != "sh" and not b.marker("lines-in"):
+        if b.lang != "sh" and not b.marker("lines-in") and \
+                not b.marker("file"):
             continue
         if b.marker("skip"):
             skipped += 1
@@ -317,6 +328,11 @@ def run_page(page, src, build, features, scratch_root, timeout, verbose):
             continue
         if scratch is None:
             scratch = make_scratch(scratch_root, src, page)
+        for file_name in b.marker("file"):
+            dest = os.path.join(scratch, file_name)
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            with open(dest, "w", encoding="utf-8") as f:
+                f.write(b.text)
         if b.lang == "sh":
             # Blank lines so that bash's "line N" is the page's line N.
             script = "set -euo pipefail\n" + "\n" * (b.line - 1) + b.text
