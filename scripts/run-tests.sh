@@ -2,8 +2,11 @@
 #===- run-tests.sh - every qopt test, one summary line ---------------------===#
 #
 # Builds qopt and its unit tests and runs the whole suite in one lit process:
-# the lit tests under test/ and the GoogleTest binaries (test/Unit). Ends with
-# `N passed, N failed, N skipped` and exits non-zero when anything failed.
+# the lit tests under test/ (the docs test among them: test/Docs runs every
+# sh block of README.md and docs/, and checks docs pages against the
+# generated reference that qopt-doc writes) and the GoogleTest binaries
+# (test/Unit). Ends with `N passed, N failed, N skipped` and exits non-zero
+# when anything failed.
 #
 #===------------------------------------------------------------------------===#
 set -euo pipefail
