@@ -108,3 +108,27 @@ config.substitutions.append(
      "-Wno-override-module"))
 config.substitutions.append(
     ("%aarch64_run", "qemu-aarch64 -cpu max -L " + aarch64_sysroot))
+
+# Out-of-tree builds against qopt's CMake package (test/Embed): %cmake is
+# the CMake that configured qopt; %qopt_cmake_flags configures a project
+# with qopt's generator, build type, compilers, linker and MLIR.
+import shlex
+config.substitutions.append(("%cmake", shlex.quote(config.cmake_command)))
+qopt_cmake_flags = [
+    "-G", config.cmake_generator,
+    "-DCMAKE_MAKE_PROGRAM=" + config.cmake_make_program,
+    "-DCMAKE_BUILD_TYPE=" + (config.cmake_build_type or "Release"),
+    "-DCMAKE_C_COMPILER=" + config.cmake_c_compiler,
+    "-DCMAKE_CXX_COMPILER=" + config.cmake_cxx_compiler,
+    "-DMLIR_DIR=" + config.mlir_dir,
+]
+if config.cmake_cxx_compiler_launcher:
+    qopt_cmake_flags.append(
+        "-DCMAKE_CXX_COMPILER_LAUNCHER=" + config.cmake_cxx_compiler_launcher)
+if config.llvm_use_linker:
+    qopt_cmake_flags.append(
+        "-DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=" + config.llvm_use_linker)
+config.substitutions.append(
+    ("%qopt_cmake_flags", " ".join(shlex.quote(f) for f in qopt_cmake_flags)))
+# A compiler launcher (ccache) keeps its cache where the build said.
+llvm_config.with_system_environment(["CCACHE_DIR"])
