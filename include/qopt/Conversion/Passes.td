@@ -233,4 +233,55 @@ def CPUCheckLowered : Pass<"qopt-cpu-check-lowered", "::mlir::ModuleOp"> {
   }];
 }
 
+def ReportPerf : Pass<"qopt-report-perf", "::mlir::ModuleOp"> {
+  let summary = "Report what makes the int8 program slow on a CPU (a speed lint)";
+  let description = [{
+    Reads the integer form of a quantized module (the output of
+    qopt-fold-requant, before qopt-lower-quant: quantized types still on
+    the values) and reports, in the model's own tensor names (locations;
+    ONNX tensor names after import), what keeps int8 from being fast once
+    qopt-lower-cpu has compiled it:
+
+    * ops left in float (fallbacks between `quant.dcast` and
+      `quant.qcast`), with their share of the model's MACs;
+    * quantize/dequantize steps at the borders of the float regions;
+    * requantize steps that did not fold (i8 -> i8 steps and chains, as
+      opposed to the one requantize of each kernel's i32 accumulator);
+    * zero-point corrections left in a kernel's inner loop (not folded into
+      the accumulator's initial value, where the bias goes);
+    * activations (ReLU, clamp) that were not fused into a requantize;
+    * layout work: transposes and copies in the model, and what
+      qopt-lower-cpu adds, predicted with qopt-cpu-gemm's own matcher:
+      im2col copies, transposed accumulators, weights packed at compile
+      time, and contractions it leaves to scalar loops.
+
+    It then estimates int8 time over f32 time with the cost model of
+    qopt-assign-precision (lib/Quant/MixedPrecision.cpp: MACs at the
+    target's relative throughput plus bytes moved at its machine balance),
+    summed over the ops of the int8 program and over the same ops in f32.
+    When the ratio is above `warn-threshold` it emits a warning at the
+    module naming the ops that cost most. docs/perf-report.md gives the
+    model, each category and its fixes. The IR is not changed.
+
+    ```text
+    qopt-report-perf: target x86_64 ...
+    estimate: int8/f32 = 0.913 (int8 43721, f32 47872 int8-MAC units)
+    float ops (fallbacks): 1 op, 5120 of 21504 MACs (23.8%)
+      softmax   linalg.generic x4   macs 5120 (23.8%)  cost 31040
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", "\"x86_64\"",
+           "Cost table and CPU lowering to predict: x86_64 or aarch64">,
+    Option<"output", "output", "std::string", "\"-\"",
+           "Where the report goes: a file, or '-' for standard error">,
+    Option<"format", "format", "std::string", "\"text\"",
+           "Report format: text or json">,
+    Option<"warnThreshold", "warn-threshold", "double", "0.7",
+           "Warn when estimated int8 time / f32 time is above this (> 0)">,
+    Option<"top", "top", "unsigned", "3",
+           "How many of the costliest ops the warning and report name">,
+  ];
+}
+
 #endif // QOPT_CONVERSION_PASSES_TD
