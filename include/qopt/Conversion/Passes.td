@@ -264,10 +264,13 @@ def ReportPerf : Pass<"qopt-report-perf", "::mlir::ModuleOp"> {
     model, each category and its fixes. The IR is not changed.
 
     ```text
-    qopt-report-perf: target x86_64 ...
-    estimate: int8/f32 = 0.913 (int8 43721, f32 47872 int8-MAC units)
-    float ops (fallbacks): 1 op, 5120 of 21504 MACs (23.8%)
-      softmax   linalg.generic x4   macs 5120 (23.8%)  cost 31040
+    // The fallback model of test/Conversion/LinalgToCPU/report-perf.mlir
+    estimate: int8/f32 = 0.814 (int8 128832, f32 158208); threshold 0.7: WARNING
+    MACs: 20480 total, 4096 in float ops (20.0%)
+    float ops (fallbacks): 1
+      softmax   linalg.generic x4  macs 4096 (20.0%), cost 66048 (51.3% of int8): ...
+    warning: qopt-report-perf: int8 is estimated at 0.81 of f32 time (above
+      0.70: int8 less than 1.43x faster); costliest: 'softmax' (float, ...)
     ```
   }];
   let options = [

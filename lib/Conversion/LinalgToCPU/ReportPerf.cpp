@@ -209,12 +209,31 @@ static bool isFloatTensor(Type type) {
   return isa<FloatType>(getElementTypeOrSelf(type));
 }
 
-/// The tensor name of `op`'s first result, else `op-name@location`.
+/// The tensor name of `op`'s first result; else, for the inner ops of an
+/// imported operator (an ONNX Softmax is five linalg ops, only the last one
+/// named), the name of the first named value its result flows into within
+/// a few ops; else `op-name@location`.
 static std::string displayName(Operation *op) {
   if (op->getNumResults() > 0) {
     std::string name = getTensorName(op->getResult(0));
     if (!name.empty())
       return name;
+    SmallVector<Operation *> frontier = {op};
+    for (int depth = 0; depth < 8 && !frontier.empty(); ++depth) {
+      SmallVector<Operation *> next;
+      for (Operation *current : frontier)
+        for (Operation *user : current->getUsers()) {
+          if (user->getNumResults() == 0 ||
+              isa<quant::QuantizeCastOp, quant::DequantizeCastOp,
+                  quant::StorageCastOp, RequantizeOp>(user))
+            continue;
+          std::string userName = getTensorName(user->getResult(0));
+          if (!userName.empty())
+            return userName;
+          next.push_back(user);
+        }
+      frontier = std::move(next);
+    }
   }
   std::string text;
   llvm::raw_string_ostream os(text);
