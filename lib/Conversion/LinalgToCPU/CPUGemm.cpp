@@ -824,6 +824,7 @@ std::optional<CPUGemmPlan> mlir::qopt::planCPUGemm(linalg::LinalgOp op,
     return std::nullopt;
   CPUGemmPlan plan;
   plan.int8 = c->kind == GemmKind::Int8;
+  plan.actIndex = c->actIndex;
   plan.m = product(c->mDims, c->loopSizes);
   plan.n = product(c->nDims, c->loopSizes);
   plan.k = product(c->kDims, c->loopSizes);

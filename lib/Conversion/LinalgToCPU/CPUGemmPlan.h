@@ -22,6 +22,8 @@ namespace mlir::qopt {
 struct CPUGemmPlan {
   /// i8 x i8 -> i32 (else f32, or bf16/f16 widened to f32).
   bool int8 = false;
+  /// The operand read as A (the other one is the constant weight).
+  unsigned actIndex = 0;
   int64_t m = 0, n = 0, k = 0;
   /// Elements of the im2col copy of the activation (M x K), 0 when the
   /// activation is read in place.
