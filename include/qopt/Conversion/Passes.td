@@ -252,7 +252,8 @@ def ReportPerf : Pass<"qopt-report-perf", "::mlir::ModuleOp"> {
     * activations (ReLU, clamp) that were not fused into a requantize;
     * layout work: transposes and copies in the model, and what
       qopt-lower-cpu adds, predicted with qopt-cpu-gemm's own matcher:
-      im2col copies, transposed accumulators, weights packed at compile
+      im2col copies (and a quantize fused into one, computed once per
+      copied element), transposed accumulators, weights packed at compile
       time, and contractions it leaves to scalar loops.
 
     It then estimates int8 time over f32 time with the cost model of
@@ -261,7 +262,10 @@ def ReportPerf : Pass<"qopt-report-perf", "::mlir::ModuleOp"> {
     summed over the ops of the int8 program and over the same ops in f32.
     When the ratio is above `warn-threshold` it emits a warning at the
     module naming the ops that cost most. docs/perf-report.md gives the
-    model, each category and its fixes. The IR is not changed.
+    model, each category and its fixes, and how the estimate compares
+    with measured times (it is a ranking, not a prediction). The IR is not
+    changed. Write intermediate files with `--mlir-print-debuginfo`: the
+    names are in the locations.
 
     ```text
     // The fallback model of test/Conversion/LinalgToCPU/report-perf.mlir
