@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Pipelines/QuantizePipeline.h"
+#include "qopt/Conversion/Passes.h"
 #include "qopt/Transforms/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
@@ -45,6 +46,13 @@ void mlir::qopt::buildQuantizePipeline(OpPassManager &pm,
   FoldRequantOptions fold;
   fold.foldInexactChains = options.foldInexactChains;
   pm.addPass(createFoldRequant(fold));
+  if (!options.reportPerf.empty()) {
+    ReportPerfOptions report;
+    report.target = options.target;
+    report.output = options.reportPerf;
+    report.format = options.reportPerfFormat;
+    pm.addPass(createReportPerf(report));
+  }
   LowerQuantOptions lower;
   lower.requantMode = options.requantMode;
   pm.addPass(createLowerQuant(lower));

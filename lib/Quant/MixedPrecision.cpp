@@ -286,9 +286,16 @@ OpCost mlir::qopt::computeOpCost(const OpShape &shape,
   }
   cost.activationBytes = double(shape.activationElements) *
                          (getFormatBits(candidate.activation) / 8.0);
-  cost.cost = double(shape.macs) / candidate.macThroughput +
-              target.macsPerByte * (cost.weightBytes + cost.activationBytes);
+  cost.cost =
+      computeOpTime(double(shape.macs), cost.weightBytes + cost.activationBytes,
+                    candidate, target);
   return cost;
+}
+
+double mlir::qopt::computeOpTime(double macs, double bytes,
+                                 const PrecisionCandidate &candidate,
+                                 const TargetDescription &target) {
+  return macs / candidate.macThroughput + target.macsPerByte * bytes;
 }
 
 //===----------------------------------------------------------------------===//

@@ -407,23 +407,28 @@ int runLowered(DialectRegistry &registry, const LoweredRunOptions &options) {
                 " is not a lowered module; run qopt-lower-cpu first (qopt " +
                 file + " --qopt-lower-cpu -o lowered.mlir)");
 
-  dropForeignArgAttrs(*module);
+  return runLoweredModule(*module, options);
+}
+
+int runLoweredModule(ModuleOp module, const LoweredRunOptions &options) {
+  const std::string &file = options.file;
+  dropForeignArgAttrs(module);
   if (!options.objectFile.empty())
-    if (int rc = emitObject(*module, options))
+    if (int rc = emitObject(module, options))
       return rc;
   if (options.entry.empty()) {
     if (!options.objectFile.empty())
       return 0;
-    return fail(file + ": give --entry NAME (entries: " + entryList(*module) +
+    return fail(file + ": give --entry NAME (entries: " + entryList(module) +
                 ") or --emit-object FILE.o");
   }
 
   // The entry and its source signature.
   const std::string &name = options.entry;
-  auto func = module->lookupSymbol<LLVM::LLVMFuncOp>(name);
+  auto func = module.lookupSymbol<LLVM::LLVMFuncOp>(name);
   if (!func || func.isExternal() || name.rfind(kCifacePrefix, 0) == 0)
     return fail(file + ": no entry @" + name +
-                " (entries: " + entryList(*module) + ")");
+                " (entries: " + entryList(module) + ")");
   auto sigAttr = func->getAttrOfType<TypeAttr>(kSignatureAttr);
   auto signature =
       sigAttr ? dyn_cast<FunctionType>(sigAttr.getValue()) : FunctionType();
@@ -432,7 +437,7 @@ int runLowered(DialectRegistry &registry, const LoweredRunOptions &options) {
                 " has no qopt.signature (the tensor signature "
                 "qopt-lower-cpu records); lower the module with "
                 "qopt-lower-cpu");
-  if (!module->lookupSymbol<LLVM::LLVMFuncOp>((kCifacePrefix + name).str()))
+  if (!module.lookupSymbol<LLVM::LLVMFuncOp>((kCifacePrefix + name).str()))
     return fail(file + ": @" + name + " has no C interface (_mlir_ciface_" +
                 name + "); lower the module with qopt-lower-cpu");
   std::string err;
@@ -489,7 +494,7 @@ int runLowered(DialectRegistry &registry, const LoweredRunOptions &options) {
   }
 
   // The target: this machine must be able to run what was selected.
-  if (auto t = (*module)->getAttrOfType<StringAttr>(
+  if (auto t = module->getAttrOfType<StringAttr>(
           LLVM::LLVMDialect::getTargetTripleAttrName())) {
     llvm::Triple moduleTriple(t.str()), host(llvm::sys::getProcessTriple());
     if (moduleTriple.getArch() != host.getArch())
@@ -532,7 +537,7 @@ int runLowered(DialectRegistry &registry, const LoweredRunOptions &options) {
   if (llvm::sys::fs::exists(runnerUtils))
     libs.push_back(runnerUtils);
   engineOptions.sharedLibPaths = libs;
-  auto engine = ExecutionEngine::create(*module, engineOptions, std::move(*tm));
+  auto engine = ExecutionEngine::create(module, engineOptions, std::move(*tm));
   if (!engine)
     return fail(file + ": JIT compilation failed: " +
                 llvm::toString(engine.takeError()));

@@ -11,6 +11,7 @@
 #ifndef QOPT_TOOLS_QOPT_RUN_RUNLOWERED_H
 #define QOPT_TOOLS_QOPT_RUN_RUNLOWERED_H
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 
 #include <string>
@@ -38,6 +39,11 @@ struct LoweredRunOptions {
 /// stderr, one sentence naming the file, entry or argument concerned).
 int runLowered(mlir::DialectRegistry &registry,
                const LoweredRunOptions &options);
+
+/// The same on a module already parsed (or lowered in this process) and
+/// checked to be in the LLVM dialect; `options.file` only names it in
+/// messages.
+int runLoweredModule(mlir::ModuleOp module, const LoweredRunOptions &options);
 
 } // namespace qopt_run
 

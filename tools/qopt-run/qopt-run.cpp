@@ -1,6 +1,6 @@
 //===- qopt-run.cpp - run models on the host CPU ----------------*- C++ -*-===//
 //
-// `qopt-run` executes models on the CPU through MLIR's JIT. Three modes:
+// `qopt-run` executes models on the CPU through MLIR's JIT. Four modes:
 //
 // Lowered-module mode (RunLowered.cpp; docs/qopt-run.md) runs what
 // `qopt --qopt-lower-cpu` produced:
@@ -18,6 +18,12 @@
 // the timed region. --emit-object writes a position-independent object file
 // for the module's triple and CPU whose `_mlir_ciface_NAME` functions a C
 // program calls with memref descriptors.
+//
+// Quantized-module mode (`FILE.mlir --report-perf`) prints qopt-report-perf's
+// report of a module before lowering (the integer form after
+// qopt-fold-requant); with --entry or --emit-object it then lowers the
+// module (qopt-lower-quant, qopt-lower-cpu{cpu=host}) and goes on as the
+// lowered-module mode.
 //
 // The two ONNX modes lower linalg on tensors with upstream one-shot
 // bufferization and linalg-to-loops (quant ops with a round-half-even,
@@ -45,7 +51,9 @@
 #include "../../lib/Target/ONNX/Importer.h"
 #include "Npy.h"
 #include "RunLowered.h"
+#include "qopt/Conversion/Passes.h"
 #include "qopt/InitAll.h"
+#include "qopt/Pipelines/LowerCPUPipeline.h"
 #include "qopt/Target/ONNX/ImportONNX.h"
 #include "qopt/Transforms/Passes.h"
 
@@ -63,6 +71,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
@@ -71,6 +80,7 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -166,6 +176,27 @@ static cl::opt<std::string> objectFile(
     cl::desc("Lowered-module mode: write the module as an object file whose "
              "_mlir_ciface_NAME functions a C program can call"),
     cl::value_desc("file.o"), cl::init(""));
+static cl::opt<bool> reportPerf(
+    "report-perf",
+    cl::desc("Quantized-module mode: FILE.mlir is a quantized module before "
+             "lowering (the output of qopt-fold-requant); print "
+             "qopt-report-perf's report of it on stderr, then, with --entry "
+             "or --emit-object, lower it (qopt-lower-quant, "
+             "qopt-lower-cpu{cpu=host}) and run it as a lowered module"),
+    cl::init(false));
+static cl::opt<std::string>
+    reportFormat("report-format",
+                 cl::desc("--report-perf: report format, text or json"),
+                 cl::init("text"));
+static cl::opt<std::string>
+    reportTarget("report-target",
+                 cl::desc("--report-perf: cost table and lowering, x86_64 or "
+                          "aarch64"),
+                 cl::init("x86_64"));
+static cl::opt<double> reportThreshold(
+    "report-threshold",
+    cl::desc("--report-perf: warn when int8 time / f32 time is above this"),
+    cl::init(0.7));
 static cl::opt<bool> noFork("no-fork",
                             cl::desc("Run tests in this process (debugging)"),
                             cl::init(false));
@@ -882,6 +913,71 @@ static std::string formatLine(const std::string &dir, const Outcome &o) {
   return line;
 }
 
+//===----------------------------------------------------------------------===//
+// Quantized-module mode (--report-perf).
+//===----------------------------------------------------------------------===//
+
+/// Reports on a quantized module, then lowers and runs it like a lowered
+/// module when --entry or --emit-object asks for it.
+static int runQuantized(DialectRegistry &registry,
+                        qopt_run::LoweredRunOptions options) {
+  const std::string &file = options.file;
+  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(file, /*IsText=*/true);
+  if (!buffer) {
+    llvm::errs() << "qopt-run: " << file
+                 << ": cannot read: " << buffer.getError().message() << "\n";
+    return 1;
+  }
+  MLIRContext context(registry);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module =
+      parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&context));
+  if (!module) {
+    llvm::errs() << "qopt-run: " << file
+                 << ": cannot read or parse the module (see above)\n";
+    return 1;
+  }
+  bool lowered = true;
+  module->walk([&](Operation *op) {
+    if (op != module->getOperation() &&
+        !isa<LLVM::LLVMDialect>(op->getDialect()))
+      lowered = false;
+  });
+  if (lowered) {
+    llvm::errs() << "qopt-run: " << file
+                 << " is already lowered to the LLVM dialect; --report-perf "
+                    "reads the quantized module before lowering (the output "
+                    "of qopt-fold-requant, or use "
+                    "qopt-quantize{report-perf=-} while quantizing)\n";
+    return 1;
+  }
+  bool run = !options.entry.empty() || !options.objectFile.empty();
+  PassManager pm(&context);
+  ReportPerfOptions report;
+  report.target = reportTarget;
+  report.format = reportFormat;
+  report.warnThreshold = reportThreshold;
+  report.output = "-";
+  pm.addPass(createReportPerf(report));
+  if (run) {
+    pm.addPass(createLowerQuant());
+    LowerCPUOptions lower;
+    lower.target = reportTarget;
+    buildLowerCPUPipeline(pm, lower);
+  }
+  if (failed(pm.run(*module))) {
+    llvm::errs() << "qopt-run: " << file
+                 << (run ? ": the report or the lowering failed (see above)\n"
+                         : ": the report failed (see above)\n");
+    return 1;
+  }
+  if (!run)
+    return 0;
+  return qopt_run::runLoweredModule(*module, options);
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   // Compiled models malloc every intermediate buffer and free it after its
@@ -925,7 +1021,14 @@ int main(int argc, char **argv) {
     options.time = timeCalls;
     options.objectFile = objectFile;
     options.runtimeLibDir = QOPT_LLVM_LIBDIR;
+    if (reportPerf)
+      return runQuantized(registry, options);
     return qopt_run::runLowered(registry, options);
+  }
+  if (reportPerf) {
+    llvm::errs() << "qopt-run: --report-perf needs a quantized module "
+                    "(qopt-run FILE.mlir --report-perf ...)\n";
+    return 1;
   }
   if (!entryName.empty() || !npyOutputs.empty() || timeCalls ||
       !objectFile.empty()) {

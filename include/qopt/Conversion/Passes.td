@@ -254,4 +254,62 @@ def CPUCheckLowered : Pass<"qopt-cpu-check-lowered", "::mlir::ModuleOp"> {
   }];
 }
 
+def ReportPerf : Pass<"qopt-report-perf", "::mlir::ModuleOp"> {
+  let summary = "Report what makes the int8 program slow on a CPU (a speed lint)";
+  let description = [{
+    Reads the integer form of a quantized module (the output of
+    qopt-fold-requant, before qopt-lower-quant: quantized types still on
+    the values) and reports, in the model's own tensor names (locations;
+    ONNX tensor names after import), what keeps int8 from being fast once
+    qopt-lower-cpu has compiled it:
+
+    * ops left in float (fallbacks between `quant.dcast` and
+      `quant.qcast`), with their share of the model's MACs;
+    * quantize/dequantize steps at the borders of the float regions;
+    * requantize steps that did not fold (i8 -> i8 steps and chains, as
+      opposed to the one requantize of each kernel's i32 accumulator);
+    * zero-point corrections left in a kernel's inner loop (not folded into
+      the accumulator's initial value, where the bias goes);
+    * activations (ReLU, clamp) that were not fused into a requantize;
+    * layout work: transposes and copies in the model, and what
+      qopt-lower-cpu adds, predicted with qopt-cpu-gemm's own matcher:
+      im2col copies (and a quantize fused into one, computed once per
+      copied element), transposed accumulators, weights packed at compile
+      time, and contractions it leaves to scalar loops.
+
+    It then estimates int8 time over f32 time with the cost model of
+    qopt-assign-precision (lib/Quant/MixedPrecision.cpp: MACs at the
+    target's relative throughput plus bytes moved at its machine balance),
+    summed over the ops of the int8 program and over the same ops in f32.
+    When the ratio is above `warn-threshold` it emits a warning at the
+    module naming the ops that cost most. docs/perf-report.md gives the
+    model, each category and its fixes, and how the estimate compares
+    with measured times (it is a ranking, not a prediction). The IR is not
+    changed. Write intermediate files with `--mlir-print-debuginfo`: the
+    names are in the locations.
+
+    ```text
+    // The fallback model of test/Conversion/LinalgToCPU/report-perf.mlir
+    estimate: int8/f32 = 0.814 (int8 128832, f32 158208); threshold 0.7: WARNING
+    MACs: 20480 total, 4096 in float ops (20.0%)
+    float ops (fallbacks): 1
+      softmax   linalg.generic x4  macs 4096 (20.0%), cost 66048 (51.3% of int8): ...
+    warning: qopt-report-perf: int8 is estimated at 0.81 of f32 time (above
+      0.70: int8 less than 1.43x faster); costliest: 'softmax' (float, ...)
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", "\"x86_64\"",
+           "Cost table and CPU lowering to predict: x86_64 or aarch64">,
+    Option<"output", "output", "std::string", "\"-\"",
+           "Where the report goes: a file, or '-' for standard error">,
+    Option<"format", "format", "std::string", "\"text\"",
+           "Report format: text or json">,
+    Option<"warnThreshold", "warn-threshold", "double", "0.7",
+           "Warn when estimated int8 time / f32 time is above this (> 0)">,
+    Option<"top", "top", "unsigned", "3",
+           "How many of the costliest ops the warning and report name">,
+  ];
+}
+
 #endif // QOPT_CONVERSION_PASSES_TD

@@ -42,7 +42,7 @@ struct QuantizeOptions : public PassPipelineOptions<QuantizeOptions> {
   Option<std::string> target{
       *this, "target",
       llvm::cl::desc("qopt-assign-precision target table: x86_64, aarch64 "
-                     "or sm_90"),
+                     "or sm_90 (qopt-report-perf: x86_64 or aarch64)"),
       llvm::cl::init("x86_64")};
   Option<std::string> precisionTable{
       *this, "precision-table",
@@ -94,6 +94,16 @@ struct QuantizeOptions : public PassPipelineOptions<QuantizeOptions> {
       *this, "requant-mode",
       llvm::cl::desc("Requantization arithmetic: fixed-point or float"),
       llvm::cl::init("fixed-point")};
+  Option<std::string> reportPerf{
+      *this, "report-perf",
+      llvm::cl::desc("Run qopt-report-perf (for `target`) on the integer "
+                     "form before qopt-lower-quant and write its report here "
+                     "('-' for standard error; empty: no report)"),
+      llvm::cl::init("")};
+  Option<std::string> reportPerfFormat{
+      *this, "report-perf-format",
+      llvm::cl::desc("qopt-report-perf's format: text or json"),
+      llvm::cl::init("text")};
   Option<bool> foldInexactChains{
       *this, "fold-inexact-chains",
       llvm::cl::desc("Merge requantize chains that round"),

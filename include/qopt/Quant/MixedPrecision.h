@@ -171,6 +171,14 @@ struct OpCost {
 OpCost computeOpCost(const OpShape &shape, const PrecisionCandidate &candidate,
                      const TargetDescription &target);
 
+/// The time formula of computeOpCost on its own, in int8-MAC units: `macs`
+/// at `candidate`'s throughput plus `bytes` moved at the target's balance.
+/// For ops whose tensors are not in one candidate's formats (quantize,
+/// dequantize and requantize steps, copies), whose bytes the caller counts.
+double computeOpTime(double macs, double bytes,
+                     const PrecisionCandidate &candidate,
+                     const TargetDescription &target);
+
 //===----------------------------------------------------------------------===//
 // The multiple-choice knapsack
 //===----------------------------------------------------------------------===//

@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CPUGemmPlan.h"
 #include "CPUTarget.h"
 #include "qopt/Conversion/Passes.h"
 
@@ -71,8 +72,8 @@ struct Contraction {
 
 /// Matches the body `out + ext(x) * ext(y)` (i8 -> i32) or `out + x * y`
 /// (f32), with x and y the two input block arguments in either order.
-static std::optional<GemmKind> matchBody(linalg::GenericOp op) {
-  Block &body = op.getRegion().front();
+static std::optional<GemmKind> matchBody(linalg::LinalgOp op) {
+  Block &body = *op.getBlock();
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
   if (yield.getNumOperands() != 1)
     return std::nullopt;
@@ -138,9 +139,9 @@ static std::optional<GemmKind> matchBody(linalg::GenericOp op) {
 /// Recognises a contraction with a constant weight in which every parallel
 /// loop belongs to exactly one input and every reduction loop indexes the
 /// weight directly.
-static std::optional<Contraction> matchContraction(linalg::GenericOp op) {
+static std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      op.getNumResults() != 1 || !op.hasPureTensorSemantics())
+      op->getNumResults() != 1 || !op.hasPureTensorSemantics())
     return std::nullopt;
   std::optional<GemmKind> kind = matchBody(op);
   if (!kind)
@@ -829,4 +830,38 @@ void CPUGemmPass::runOnOperation() {
     (c.kind == GemmKind::Int8 ? numInt8 : numF32)++;
     (void)rewrite(rewriter, op, c, int8Step);
   }
+}
+
+std::optional<CPUGemmPlan> mlir::qopt::planCPUGemm(linalg::LinalgOp op,
+                                                   int64_t int8Group) {
+  std::optional<Contraction> c = matchContraction(op);
+  if (!c)
+    return std::nullopt;
+  CPUGemmPlan plan;
+  plan.int8 = c->kind == GemmKind::Int8;
+  plan.actIndex = c->actIndex;
+  plan.m = product(c->mDims, c->loopSizes);
+  plan.n = product(c->nDims, c->loopSizes);
+  plan.k = product(c->kDims, c->loopSizes);
+  // The same tests as CPUGemmPass::rewrite: the activation is copied when
+  // its map is not (m..., k...), the accumulator transposed when the
+  // output's is not (m..., n...).
+  AffineMap actMap = op.getIndexingMapsArray()[c->actIndex];
+  SmallVector<unsigned> mk(c->mDims);
+  mk.append(c->kDims.begin(), c->kDims.end());
+  bool direct = actMap.getNumResults() == mk.size();
+  for (auto [i, d] : llvm::enumerate(mk))
+    direct =
+        direct && actMap.getResult(i) == getAffineDimExpr(d, op->getContext());
+  plan.im2colElements = direct ? 0 : plan.m * plan.k;
+  AffineMap outMap = op.getIndexingMapMatchingResult(op->getResult(0));
+  SmallVector<unsigned> mn(c->mDims);
+  mn.append(c->nDims.begin(), c->nDims.end());
+  for (auto [i, d] : llvm::enumerate(mn))
+    plan.transposedOutput |=
+        outMap.getResult(i) != getAffineDimExpr(d, op->getContext());
+  int64_t group = plan.int8 ? int8Group : 1;
+  plan.packedWeightElements = llvm::divideCeil(plan.n, 16) *
+                              llvm::divideCeil(plan.k, group) * 16 * group;
+  return plan;
 }

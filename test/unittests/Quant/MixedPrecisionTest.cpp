@@ -145,6 +145,30 @@ TEST(MixedPrecisionTest, Costs) {
   EXPECT_DOUBLE_EQ(f32.cost, 5200);
 }
 
+TEST(MixedPrecisionTest, OpTime) {
+  // The formula alone, for ops whose bytes qopt-report-perf counts itself:
+  // a dequantize of 1024 i32 elements to f32 on x86_64 is 1024 float ops
+  // and 8192 bytes: 1024 / 0.25 + 2 * 8192 = 20480; on aarch64 (f32 at
+  // 0.125) 8192 + 16384 = 24576. Bytes alone at i8: 2 * 512 = 1024.
+  const TargetDescription *x86 = lookupTargetDescription("x86_64");
+  const TargetDescription *arm = lookupTargetDescription("aarch64");
+  ASSERT_NE(x86, nullptr);
+  ASSERT_NE(arm, nullptr);
+  EXPECT_DOUBLE_EQ(
+      computeOpTime(1024, 8192, *lookupCandidate(*x86, "f32"), *x86), 20480);
+  EXPECT_DOUBLE_EQ(
+      computeOpTime(1024, 8192, *lookupCandidate(*arm, "f32"), *arm), 24576);
+  EXPECT_DOUBLE_EQ(computeOpTime(0, 512, *lookupCandidate(*x86, "i8"), *x86),
+                   1024);
+  // computeOpCost is this formula on its own byte count.
+  OpShape shape{100, 4, 50, 1000};
+  const PrecisionCandidate &i8 = *lookupCandidate(*x86, "i8");
+  OpCost cost = computeOpCost(shape, i8, *x86);
+  EXPECT_DOUBLE_EQ(
+      cost.cost,
+      computeOpTime(1000, cost.weightBytes + cost.activationBytes, i8, *x86));
+}
+
 TEST(MixedPrecisionTest, TargetTables) {
   EXPECT_EQ(lookupTargetDescription("riscv"), nullptr);
   for (const TargetDescription &t : getTargetDescriptions()) {
