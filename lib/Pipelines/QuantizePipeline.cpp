@@ -45,6 +45,8 @@ void mlir::qopt::buildQuantizePipeline(OpPassManager &pm,
   FoldRequantOptions fold;
   fold.foldInexactChains = options.foldInexactChains;
   pm.addPass(createFoldRequant(fold));
+  if (options.exposeTensors)
+    pm.addPass(createExposeTensors());
   LowerQuantOptions lower;
   lower.requantMode = options.requantMode;
   pm.addPass(createLowerQuant(lower));

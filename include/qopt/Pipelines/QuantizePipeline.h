@@ -94,6 +94,12 @@ struct QuantizeOptions : public PassPipelineOptions<QuantizeOptions> {
       *this, "requant-mode",
       llvm::cl::desc("Requantization arithmetic: fixed-point or float"),
       llvm::cl::init("fixed-point")};
+  Option<bool> exposeTensors{
+      *this, "expose-tensors",
+      llvm::cl::desc("Run qopt-expose-tensors before qopt-lower-quant: every "
+                     "named tensor becomes an extra result (quantized ones as "
+                     "storage integers, with their scales in qopt.exposed)"),
+      llvm::cl::init(false)};
   Option<bool> foldInexactChains{
       *this, "fold-inexact-chains",
       llvm::cl::desc("Merge requantize chains that round"),
