@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 qopt_install_packages
 qopt_install_onnxruntime
-qopt_configure_and_build qopt qopt-translate qopt-run QOptUnitTests qopt-doc
+qopt_configure_and_build qopt qopt-translate qopt-run qopt-calibrate qopt-compare QOptUnitTests qopt-doc
 
 RESULTS="$QOPT_BUILD/test/results.json"
 rm -f "$RESULTS"

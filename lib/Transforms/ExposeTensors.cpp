@@ -1,4 +1,5 @@
-//===- ExposeTensors.cpp - return named tensors as extra results -*- C++ -*-===//
+//===- ExposeTensors.cpp - return named tensors as extra results -*- C++
+//-*-===//
 //
 // qopt-expose-tensors: tools that look inside a model (qopt-calibrate,
 // qopt-compare) need the value of every named tensor, not just the outputs.
@@ -64,8 +65,7 @@ static Type getExposableElementType(Value value) {
 
 /// True for values computed from constants only (weights, biases and their
 /// quantized forms): they are in the module already.
-static bool isConstantDerived(Value value,
-                              llvm::DenseMap<Value, bool> &cache) {
+static bool isConstantDerived(Value value, llvm::DenseMap<Value, bool> &cache) {
   if (isa<BlockArgument>(value))
     return false;
   auto it = cache.find(value);
@@ -103,8 +103,7 @@ void ExposeTensorsPass::runOnOperation() {
       if (f.isPublic() && !f.isExternal())
         candidates.push_back(f);
     if (candidates.size() != 1) {
-      InFlightDiagnostic diag = module.emitError()
-                                << "qopt-expose-tensors: ";
+      InFlightDiagnostic diag = module.emitError() << "qopt-expose-tensors: ";
       if (candidates.empty()) {
         diag << "no public function with a body";
       } else {
@@ -145,8 +144,7 @@ void ExposeTensorsPass::runOnOperation() {
     // function body's values are tensors that outlive an op.
     if (value.getParentBlock() != &func.getBody().front())
       return;
-    StringRef key = nameStorage.try_emplace(name, name.str())
-                        .first->getKey();
+    StringRef key = nameStorage.try_emplace(name, name.str()).first->getKey();
     byName[key] = value;
   });
 
@@ -188,14 +186,14 @@ void ExposeTensorsPass::runOnOperation() {
             "axis",
             builder.getI64IntegerAttr(perAxis.getQuantizedDimension())));
       }
-      fields.push_back(builder.getNamedAttr(
-          "scale", builder.getDenseF64ArrayAttr(scales)));
+      fields.push_back(
+          builder.getNamedAttr("scale", builder.getDenseF64ArrayAttr(scales)));
       fields.push_back(builder.getNamedAttr(
           "zero_point", builder.getDenseI64ArrayAttr(zeroPoints)));
       auto tensorType = cast<RankedTensorType>(value.getType());
       returned = quant::StorageCastOp::create(
-          builder, value.getLoc(),
-          tensorType.clone(qtype.getStorageType()), value);
+          builder, value.getLoc(), tensorType.clone(qtype.getStorageType()),
+          value);
     }
     newResults.push_back(returned);
     records.push_back(DictionaryAttr::get(ctx, fields));
