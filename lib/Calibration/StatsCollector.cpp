@@ -39,8 +39,11 @@ void SymmetricHistogram::histogram(llvm::ArrayRef<double> values, double t,
 
 void SymmetricHistogram::mergePairs() {
   while (hist.size() > maxBins) {
+    // The count is even (the first is, growth adds pairs); keep the merged
+    // count even too, so the range stays symmetric: when half of it would be
+    // odd, first add one empty bin on each side.
     double width = 2 * limit / double(hist.size());
-    if (hist.size() % 2) {
+    if (hist.size() % 4 != 0) {
       hist.insert(hist.begin(), 0);
       hist.push_back(0);
       limit += width;

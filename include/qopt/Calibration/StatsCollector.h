@@ -29,8 +29,9 @@ namespace mlir::qopt {
 /// current width on both sides (k = floor((t_new - t) / width) + 1 each) and
 /// histograms its values over the widened range, adding the old counts in
 /// the middle. Beyond `maxBins` bins, adjacent pairs are merged (the width
-/// doubles; an odd count first gets one empty bin on each side), which
-/// bounds the memory.
+/// doubles; when half the count would be odd, one empty bin is first added
+/// on each side, so the count stays even and the range symmetric), which
+/// bounds the memory. `bins` must be even.
 class SymmetricHistogram {
 public:
   SymmetricHistogram(unsigned bins, unsigned maxBins)
