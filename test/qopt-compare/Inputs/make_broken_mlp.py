@@ -11,7 +11,7 @@ per-channel weight scale of fc2 to 40/127, which rounds all its other weights
 activations are well behaved everywhere.
 
 usage: make_broken_mlp.py OUTDIR  ->  OUTDIR/model.mlir, OUTDIR/calib/*.npy
-(32 samples), OUTDIR/eval/*.npy (8 other samples)
+(32 samples), OUTDIR/eval/*.npy (4 other samples)
 """
 import os
 import sys
@@ -86,7 +86,7 @@ lines.append("}")
 os.makedirs(out, exist_ok=True)
 with open(os.path.join(out, "model.mlir"), "w") as f:
     f.write("\n".join(lines) + "\n")
-for sub, n in (("calib", 32), ("eval", 8)):
+for sub, n in (("calib", 32), ("eval", 4)):
     os.makedirs(os.path.join(out, sub), exist_ok=True)
     for i in range(n):
         x = rng.uniform(-1, 1, (1, 16)).astype(np.float32)
