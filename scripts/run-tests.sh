@@ -14,8 +14,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 qopt_install_packages
 qopt_install_onnxruntime
-qopt_configure_and_build qopt qopt-translate qopt-run qopt-libraries QOptUnitTests \
-  qopt-doc qopt-capi-test QOptPython
+qopt_configure_and_build qopt qopt-translate qopt-run qopt-calibrate qopt-compare \
+  qopt-libraries QOptUnitTests qopt-doc qopt-capi-test QOptPython
 
 RESULTS="$QOPT_BUILD/test/results.json"
 rm -f "$RESULTS"

@@ -53,6 +53,8 @@ void mlir::qopt::buildQuantizePipeline(OpPassManager &pm,
     report.format = options.reportPerfFormat;
     pm.addPass(createReportPerf(report));
   }
+  if (options.exposeTensors)
+    pm.addPass(createExposeTensors());
   LowerQuantOptions lower;
   lower.requantMode = options.requantMode;
   pm.addPass(createLowerQuant(lower));

@@ -104,6 +104,12 @@ struct QuantizeOptions : public PassPipelineOptions<QuantizeOptions> {
       *this, "report-perf-format",
       llvm::cl::desc("qopt-report-perf's format: text or json"),
       llvm::cl::init("text")};
+  Option<bool> exposeTensors{
+      *this, "expose-tensors",
+      llvm::cl::desc("Run qopt-expose-tensors before qopt-lower-quant: every "
+                     "named tensor becomes an extra result (quantized ones as "
+                     "storage integers, with their scales in qopt.exposed)"),
+      llvm::cl::init(false)};
   Option<bool> foldInexactChains{
       *this, "fold-inexact-chains",
       llvm::cl::desc("Merge requantize chains that round"),

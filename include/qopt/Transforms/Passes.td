@@ -429,4 +429,48 @@ def FoldBatchNorm : Pass<"qopt-fold-batchnorm", "::mlir::ModuleOp"> {
   ];
 }
 
+def ExposeTensors : Pass<"qopt-expose-tensors", "::mlir::ModuleOp"> {
+  let summary = "Return every named tensor of an entry function as an extra "
+                "result, for tools that capture them in one call";
+  let description = [{
+    Appends to the results of one public function every named value
+    (docs/naming.md) that is a ranked tensor of a float type (f16, f32, f64)
+    or of a per-tensor or per-axis `!quant.uniform` type, in program order,
+    and records what each extra result is in the function attribute
+    `qopt.exposed`: an array with one dictionary per exposed tensor,
+
+    ```mlir
+    func.func @f(...) -> (tensor<1x10xf32>, tensor<1x16xf32>, tensor<1x32xi8>)
+        attributes {qopt.exposed = [
+          {name = "input", op = "func.arg", result = 1 : i64},
+          {name = "relu1", op = "qopt.requantize", result = 2 : i64,
+           scale = array<f64: 0.0127>, zero_point = array<i64: -128>}
+        ]}
+    ```
+
+    `result` is the index of the function result that holds the tensor;
+    quantized values are returned as their storage integers (`quant.scast`)
+    and carry `scale` and `zero_point` (one entry, or one per channel with
+    `axis`), so that `real = scale * (q - zero_point)`. Under the naming
+    rule, a name that several values carry means the last float or
+    quantized tensor that carries it (the value that replaced the original
+    op). Constants and values computed from constants alone (weights,
+    biases) are not exposed: they are in the module already.
+
+    Run it on a float model before qopt-lower-cpu, or on a quantized model
+    before qopt-lower-quant (the quantize pipeline's `expose-tensors=true`
+    does this): the captured quantized values are then those of the
+    compiled integer program. qopt-calibrate and qopt-compare use it.
+  }];
+  let dependentDialects = ["::mlir::quant::QuantDialect"];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"\"",
+           "The function to expose tensors of (empty: the only public "
+           "function with a body)">,
+  ];
+  let statistics = [
+    Statistic<"numExposed", "exposed-tensors", "Tensors exposed as results">,
+  ];
+}
+
 #endif // QOPT_TRANSFORMS_PASSES_TD

@@ -1,14 +1,14 @@
 //===- Npy.h - read and write numpy .npy files ------------------*- C++ -*-===//
 //
-// qopt-run's .npy I/O, shared by its model mode (ONNX models) and its
-// lowered-module mode: C-order arrays of little-endian numbers and bools in
-// .npy format 1.0 to 3.0 (reading) and 1.0 (writing). Errors are sentences
-// that name the file.
+// .npy I/O shared by qopt-run (its model and lowered-module modes),
+// qopt-calibrate and qopt-compare: C-order arrays of little-endian numbers and
+// bools in .npy format 1.0 to 3.0 (reading) and 1.0 (writing). Errors are
+// sentences that name the file.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef QOPT_TOOLS_QOPT_RUN_NPY_H
-#define QOPT_TOOLS_QOPT_RUN_NPY_H
+#ifndef QOPT_TOOLS_LIB_NPY_H
+#define QOPT_TOOLS_LIB_NPY_H
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
@@ -52,4 +52,4 @@ bool writeNpy(const std::string &path, const NpyArray &array, std::string &err);
 
 } // namespace qopt_run
 
-#endif // QOPT_TOOLS_QOPT_RUN_NPY_H
+#endif // QOPT_TOOLS_LIB_NPY_H
