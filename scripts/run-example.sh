@@ -12,14 +12,16 @@
 # (examples/digits/run_qopt.py). Timing: 3 rounds, each timing float then
 # int8 with `qopt-run --repeat 50 --time` (QOPT_EXAMPLE_REPEAT changes the
 # 50); the ratio is of each model's lowest median, which discards a round
-# disturbed by other work on the machine.
+# disturbed by other work on the machine. Last, the digits row of
+# benchmarks/models: the same model against ONNX Runtime (docs/results.md).
 #
 #===------------------------------------------------------------------------===#
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 qopt_install_packages
-qopt_configure_and_build qopt qopt-run
+qopt_install_onnxruntime
+qopt_configure_and_build qopt qopt-run qopt-translate qopt-calibrate
 
 QOPT="$QOPT_BUILD/bin/qopt"
 QOPT_RUN="$QOPT_BUILD/bin/qopt-run"
@@ -68,3 +70,13 @@ echo "== results"
   --float-model "$DIGITS/digits.mlir" --int8-model "$OUT/digits.int8.mlir" \
   --float-logits "$OUT/float.logits.npy" --int8-logits "$OUT/int8.logits.npy" \
   --float-time "$OUT/float.time.txt" --int8-time "$OUT/int8.time.txt"
+echo
+
+# The digits row of benchmarks/models (docs/results.md): the same model
+# exported to ONNX and run by ONNX Runtime (float, and int8 on qopt's QDQ
+# export), against qopt f32 and int8 calibrated by qopt-calibrate on the
+# calibration images, on the first 100 held-out images.
+echo "== the digits row of benchmarks/models: qopt against ONNX Runtime"
+/usr/bin/python3 "$QOPT_ROOT/benchmarks/models" --build "$QOPT_BUILD" \
+  --models digits --calib 100 --eval 100 --repeat 20 --calibrators "" --mixed "" \
+  --work "$OUT/models"

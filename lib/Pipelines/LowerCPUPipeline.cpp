@@ -40,7 +40,7 @@ void qopt::buildLowerCPUPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createCPUGemm(gemmOptions));
   }
   pm.addNestedPass<func::FuncOp>(createLinalgGeneralizeNamedOpsPass());
-  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addNestedPass<func::FuncOp>(createCPUFuseElementwise());
   pm.addPass(createCanonicalizerPass());
   if (options.vectorize) {
     pm.addNestedPass<func::FuncOp>(createCPUVectorizeElementwise());

@@ -602,7 +602,14 @@ void LegalizePass::quantizeBias(Operation *contraction, int64_t resultChannel,
       quant::QuantizationFlags::Signed, i32, biasType.getElementType(), scales,
       zeroPoints, /*quantizedDimension=*/0, INT32_MIN, INT32_MAX);
   OpBuilder builder(generic);
-  Location loc = bias.getLoc();
+  // The constant's own location (its tensor name), under any reshapes.
+  Value biasSource = bias;
+  while (Operation *def = biasSource.getDefiningOp()) {
+    if (!isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def))
+      break;
+    biasSource = def->getOperand(0);
+  }
+  Location loc = biasSource.getLoc();
   Value ints = arith::ConstantOp::create(
       builder, loc,
       DenseElementsAttr::get(RankedTensorType::get({channels}, i32), values));

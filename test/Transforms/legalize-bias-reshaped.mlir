@@ -1,5 +1,6 @@
 // RUN: qopt %s --qopt-legalize | FileCheck %s
 // RUN: qopt %s --qopt-legalize --qopt-quantize-kernels | FileCheck %s --check-prefix=KERNEL
+// RUN: qopt %s --qopt-legalize --mlir-print-debuginfo | FileCheck %s --check-prefix=LOC
 
 // An NCHW convolution whose bias is written as ONNX importers write it: the
 // [C] initializer reshaped to [C, 1, 1] and read at (d1, 0, 0). The bias is
@@ -19,6 +20,10 @@
 // CHECK-DAG: %[[BQ:.*]] = quant.scast %[[BI]] : tensor<2xi32> to tensor<2x!quant.uniform<i32:f32:0, {{.*}}>>
 // CHECK-DAG: %[[BD:.*]] = quant.dcast %[[BQ]] : tensor<2x!quant.uniform<i32:f32:0, {{.*}}>> to tensor<2xf32>
 // CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[BMAP]], #{{.*}}], {{.*}} ins(%[[CONV]], %[[BD]] : tensor<1x2x2x2xf32>, tensor<2xf32>)
+// The i32 bias keeps the constant's name (the QDQ export finds the ONNX
+// initializer by it), not the reshape's.
+// LOC: arith.constant dense<[5000, -6350]> : tensor<2xi32> loc(#[[L:loc[0-9]*]])
+// LOC: #[[L]] = loc("conv.bias")
 // KERNEL-LABEL: func @conv_nchw_reshaped_bias
 // The first convolution and its bias are one integer kernel: an i32
 // accumulator requantized to i8, no float add left.
@@ -33,8 +38,8 @@ func.func @conv_nchw_reshaped_bias(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf3
   %conv = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
       ins(%s, %w : tensor<1x2x2x2xf32>, tensor<2x2x1x1xf32>) outs(%z : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
   %cs = qopt.stats %conv min [-3.0] max [3.0] : tensor<1x2x2x2xf32>
-  %b = arith.constant dense<[0.5, -0.25]> : tensor<2xf32>
-  %bx = tensor.expand_shape %b [[0, 1, 2]] output_shape [2, 1, 1] : tensor<2xf32> into tensor<2x1x1xf32>
+  %b = arith.constant dense<[0.5, -0.25]> : tensor<2xf32> loc("conv.bias")
+  %bx = tensor.expand_shape %b [[0, 1, 2]] output_shape [2, 1, 1] : tensor<2xf32> into tensor<2x1x1xf32> loc("conv.add")
   %e = tensor.empty() : tensor<1x2x2x2xf32>
   %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d1, 0, 0)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
                        iterator_types = ["parallel", "parallel", "parallel", "parallel"]}

@@ -80,5 +80,5 @@ void CPUFuseElementwisePass::runOnOperation() {
   linalg::populateConstantFoldLinalgOperations(patterns, control);
   GreedyRewriteConfig config;
   config.setUseTopDownTraversal(true);
-  (void)applyPatternsGreedily(op->getRegions(), std::move(patterns), config);
+  (void)applyPatternsGreedily(op, std::move(patterns), config);
 }

@@ -450,29 +450,9 @@ void ReportPerfPass::analyzeLinalg(linalg::LinalgOp op, Report &report) {
                  .str(),
              plan->im2colElements, 0, floatOp ? 0.0 : c8});
       }
-      // qopt-lower-cpu's elementwise fusion pulls a single-use elementwise
-      // producer of the activation (a quantize, a requantize) into the
-      // im2col copy: it is then computed once per im2col element, in the
-      // copy's loops, instead of once per input element.
-      Value act = op.getDpsInputs()[plan->actIndex];
-      Value source = throughStorageCasts(act);
-      Operation *producer = source.getDefiningOp();
-      bool singleUse = act.hasOneUse() && source.hasOneUse();
-      if (plan->im2colElements && producer && singleUse &&
-          isa<quant::QuantizeCastOp, RequantizeOp>(producer)) {
-        int64_t own = numElements(source.getType());
-        int64_t extra = std::max<int64_t>(0, plan->im2colElements - own);
-        double c8 = computeOpTime(extra, 0, *f32, *targetDesc);
-        extraInt8 += c8;
-        report.layout.push_back(
-            {name, "fused-im2col",
-             (Twine(isa<RequantizeOp>(producer) ? "requantize" : "quantize") +
-              " of the input fused into the im2col copy: computed for " +
-              Twine(plan->im2colElements) + " elements instead of " +
-              Twine(own) + ", in loops")
-                 .str(),
-             plan->im2colElements, extra, c8});
-      }
+      // (A quantize or requantize of the activation is not fused into the
+      // im2col copy: qopt-cpu-fuse-elementwise refuses fusions that
+      // recompute a producer.)
       if (plan->transposedOutput) {
         // Init transposed in, result transposed out: read + write each.
         int64_t e = 4 * plan->m * plan->n;
