@@ -480,15 +480,21 @@ FailureOr<Value> LegalizePass::quantizeWeight(
       .getResult();
 }
 
-/// The values of a bias constant, looking through reshapes: ONNX importers
-/// write a convolution's bias as a [C] initializer reshaped to [C, 1, 1].
-static std::optional<std::vector<float>> getBiasFloats(Value bias) {
-  while (Operation *def = bias.getDefiningOp()) {
+/// The value under any tensor.expand_shape / collapse_shape of `value`:
+/// ONNX importers write a convolution's bias as a [C] initializer reshaped
+/// to [C, 1, 1].
+static Value throughReshapes(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
     if (!isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def))
       break;
-    bias = def->getOperand(0);
+    value = def->getOperand(0);
   }
-  return getConstantFloats(bias);
+  return value;
+}
+
+/// The values of a bias constant, looking through reshapes.
+static std::optional<std::vector<float>> getBiasFloats(Value bias) {
+  return getConstantFloats(throughReshapes(bias));
 }
 
 /// A bias add that follows a contraction.
@@ -603,13 +609,7 @@ void LegalizePass::quantizeBias(Operation *contraction, int64_t resultChannel,
       zeroPoints, /*quantizedDimension=*/0, INT32_MIN, INT32_MAX);
   OpBuilder builder(generic);
   // The constant's own location (its tensor name), under any reshapes.
-  Value biasSource = bias;
-  while (Operation *def = biasSource.getDefiningOp()) {
-    if (!isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def))
-      break;
-    biasSource = def->getOperand(0);
-  }
-  Location loc = biasSource.getLoc();
+  Location loc = throughReshapes(bias).getLoc();
   Value ints = arith::ConstantOp::create(
       builder, loc,
       DenseElementsAttr::get(RankedTensorType::get({channels}, i32), values));

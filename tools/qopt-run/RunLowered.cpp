@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "RunLowered.h"
+#include "CapturedModel.h"
 #include "LoweredEntry.h"
 #include "Npy.h"
 
@@ -165,17 +166,11 @@ bool checkWritable(const std::string &path, std::string &err) {
 
 int runLowered(DialectRegistry &registry, const LoweredRunOptions &options) {
   const std::string &file = options.file;
-  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(file, /*IsText=*/true);
-  if (!buffer)
-    return fail(file + ": cannot read: " + buffer.getError().message());
   MLIRContext context(registry);
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
-  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module =
-      parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&context));
+  std::string err;
+  OwningOpRef<ModuleOp> module = readModule(context, file, err);
   if (!module)
-    return fail(file + ": cannot read or parse the module (see above)");
+    return fail(err);
   if (Operation *op = firstUnloweredOp(*module))
     return fail(where(file, op->getLoc()) + ": '" +
                 op->getName().getStringRef() +
