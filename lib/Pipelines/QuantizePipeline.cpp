@@ -33,6 +33,7 @@ void mlir::qopt::buildQuantizePipeline(OpPassManager &pm,
     pm.addPass(createAssignPrecision(assign));
   }
   LegalizeOptions legalize;
+  legalize.mode = options.mode;
   legalize.activations = options.activations;
   legalize.activationType = options.activationType;
   legalize.weights = options.weights;

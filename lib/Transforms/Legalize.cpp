@@ -140,6 +140,12 @@ private:
 
 LogicalResult LegalizePass::initialize(MLIRContext *context) {
   Location loc = UnknownLoc::get(context);
+  if (mode != "static" && mode != "dynamic" && mode != "weight-only")
+    return emitError(loc) << "qopt-legalize: unknown mode '" << mode
+                          << "'; expected static, dynamic or weight-only";
+  if (mode != "static")
+    return emitError(loc) << "qopt-legalize: mode=" << mode
+                          << " is not implemented yet";
   if (activations != "asymmetric" && activations != "symmetric")
     return emitError(loc) << "qopt-legalize: unknown activations scheme '"
                           << activations

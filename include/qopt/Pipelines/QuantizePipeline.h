@@ -58,6 +58,10 @@ struct QuantizeOptions : public PassPipelineOptions<QuantizeOptions> {
       llvm::cl::desc("Where qopt-assign-precision writes its report (its "
                      "report=; '-' for standard error)"),
       llvm::cl::init("")};
+  Option<std::string> mode{
+      *this, "mode",
+      llvm::cl::desc("Quantization mode: static, dynamic or weight-only"),
+      llvm::cl::init("static")};
   Option<std::string> activations{
       *this, "activations",
       llvm::cl::desc("Activation scheme: asymmetric or symmetric"),

@@ -193,6 +193,10 @@ def Legalize : Pass<"qopt-legalize", "::mlir::ModuleOp"> {
                            "::mlir::quant::QuantDialect",
                            "::mlir::arith::ArithDialect"];
   let options = [
+    Option<"mode", "mode", "std::string", "\"static\"",
+           "Quantization mode: static (activation scales from calibration), "
+           "dynamic (activation scales computed at run time) or weight-only "
+           "(quantized weights, float activations)">,
     Option<"activations", "activations", "std::string", "\"asymmetric\"",
            "Activation scheme: asymmetric or symmetric">,
     Option<"activationType", "activation-type", "std::string", "\"i8\"",
