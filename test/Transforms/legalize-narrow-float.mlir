@@ -1,7 +1,8 @@
 // #qopt.precision with bf16 or f16: the contraction computes on inputs of
 // that type (weights converted at compile time, activations by truncf) and
-// accumulates in f32.
-// RUN: qopt %s -split-input-file --qopt-legalize | FileCheck %s
+// accumulates in f32. The rebuilt ops round-trip (--verify-roundtrip: a
+// named op's region is rebuilt from its operand types when parsed).
+// RUN: qopt %s -split-input-file --qopt-legalize --verify-roundtrip | FileCheck %s
 // RUN: qopt %s -split-input-file --qopt-legalize --qopt-quantize-kernels --qopt-fold-requant --qopt-lower-quant | FileCheck %s --check-prefix=PIPE
 
 // CHECK-LABEL: func.func @matmul_bf16

@@ -685,12 +685,12 @@ LogicalResult CPUGemmPass::rewrite(IRRewriter &rewriter, linalg::GenericOp op,
     while (effTileN > 1 && effTileM * effTileN * 4 > 16)
       --effTileN;
   }
-  Type actElt = c.kind == GemmKind::Int8 ? Type(rewriter.getI8Type())
-                                         : Type(rewriter.getF32Type());
-
   // A[M, K]: the activation as is when its map is (m..., k...), else an
-  // im2col copy through its map.
+  // im2col copy through its map. The copy keeps the activation's element
+  // type (i8, f32, or the bf16/f16 of a narrow-float contraction, which the
+  // f32 step widens as it loads each value).
   Value act = op.getDpsInputs()[c.actIndex];
+  Type actElt = getElementTypeOrSelf(act.getType());
   AffineMap actMap = op.getIndexingMapsArray()[c.actIndex];
   SmallVector<unsigned> mk(c.mDims);
   mk.append(c.kDims.begin(), c.kDims.end());

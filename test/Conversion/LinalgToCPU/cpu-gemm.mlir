@@ -288,3 +288,28 @@ func.func @matmul_bf16(%a: tensor<4x64xbf16>) -> tensor<4x16xf32> {
   %r = linalg.matmul ins(%a, %w : tensor<4x64xbf16>, tensor<64x16xbf16>) outs(%f : tensor<4x16xf32>) -> tensor<4x16xf32>
   return %r : tensor<4x16xf32>
 }
+
+// -----
+
+// A bf16 convolution accumulated in f32 (what qopt-legalize makes of
+// #qopt.precision<act = bf16, weight = bf16>): the im2col copy keeps the
+// activation's bf16 (it used to be typed f32 and yield a bf16 value, an
+// invalid linalg.generic that stopped qopt-lower-cpu on PaddleOCR cls in
+// mixed precision); the f32 kernel widens each value as it loads it.
+// CHECK-LABEL: func @conv_nchw_bf16
+// CHECK: %[[COL:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<1x2x5x5xbf16>) outs(%{{.*}} : tensor<1x2x2x2x3x3xbf16>)
+// CHECK-NEXT: ^bb0(%[[IN:.*]]: bf16, %{{.*}}: bf16):
+// CHECK-NEXT: linalg.yield %[[IN]] : bf16
+// CHECK: tensor.collapse_shape %[[COL]] {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<1x2x2x2x3x3xbf16> into tensor<4x18xbf16>
+// CHECK: tensor.extract %{{.*}} : tensor<4x18xbf16>
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: vector.fma {{.*}} : vector<16xf32>
+func.func @conv_nchw_bf16(%x: tensor<1x2x5x5xbf16>) -> tensor<1x2x2x2xf32> {
+  %w = arith.constant dense<0.5> : tensor<2x2x3x3xbf16>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2x2x2xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+      ins(%x, %w : tensor<1x2x5x5xbf16>, tensor<2x2x3x3xbf16>) outs(%z : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  return %y : tensor<1x2x2x2xf32>
+}
