@@ -190,7 +190,9 @@ LogicalResult AssignPrecisionPass::collectOp(Operation *op, OpInfo &info) {
 
   // Inputs: the constant weight of a contraction, the rest activations.
   SmallVector<Value> activations;
-  std::optional<std::vector<float>> weightData;
+  // The weight in its constant's layout (a transposed initializer is
+  // quantized as qopt-legalize does, in its own layout).
+  std::optional<ConstantWeight> constant;
   Value weight;
   std::optional<ContractionDims> dims;
   if (contraction) {
@@ -198,9 +200,9 @@ LogicalResult AssignPrecisionPass::collectOp(Operation *op, OpInfo &info) {
     dims = getContractionDims(linalgOp);
     activations.push_back(linalgOp.getDpsInputOperand(0)->get());
     Value rhs = linalgOp.getDpsInputOperand(1)->get();
-    weightData = getConstantFloats(rhs);
-    if (weightData)
-      weight = rhs;
+    constant = getConstantWeight(rhs);
+    if (constant)
+      weight = constant->constant;
     else
       activations.push_back(rhs);
   } else if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
@@ -299,17 +301,20 @@ LogicalResult AssignPrecisionPass::collectOp(Operation *op, OpInfo &info) {
     if (weight) {
       auto type = cast<RankedTensorType>(weight.getType());
       if (isIntegerFormat(candidate.weight) && dims) {
-        c.layout.channelAxis = dims->weightChannel;
+        c.layout.channelAxis = constant->getConstantDim(dims->weightChannel);
+        std::optional<int64_t> reduction;
+        if (dims->weightReduction)
+          reduction = constant->getConstantDim(*dims->weightReduction);
         if (candidate.weight == ElementFormat::I4 && groupSize > 0 &&
-            type.getRank() == 2 && dims->weightReduction &&
-            type.getDimSize(*dims->weightReduction) % groupSize == 0 &&
-            type.getDimSize(*dims->weightReduction) > int64_t(groupSize)) {
-          c.layout.groupAxis = dims->weightReduction;
+            type.getRank() == 2 && reduction &&
+            type.getDimSize(*reduction) % groupSize == 0 &&
+            type.getDimSize(*reduction) > int64_t(groupSize)) {
+          c.layout.groupAxis = reduction;
           c.layout.groupSize = groupSize;
         }
       }
       llvm::Expected<NoiseEstimate> w = estimateWeightNoise(
-          *weightData, type.getShape(), candidate.weight, c.layout);
+          constant->data, type.getShape(), candidate.weight, c.layout);
       if (!w)
         return op->emitError() << "cannot estimate the weight noise of '"
                                << op->getName() << "' in " << candidate.name

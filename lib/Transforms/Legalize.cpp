@@ -401,32 +401,34 @@ Value LegalizePass::getOrCreateQDQ(Value value,
 FailureOr<Value> LegalizePass::quantizeWeight(
     Operation *op, Value weight, const ContractionDims &dims,
     const OpPrecision &precision, quant::QuantizedType &weightType) {
-  std::optional<std::vector<float>> data = getConstantFloats(weight);
-  auto type = cast<RankedTensorType>(weight.getType());
-  if (!data)
+  // The constant is quantized in its own layout (a transposed initializer
+  // keeps its ONNX layout, per channel along the constant's dimension that
+  // the output channel reads) and the transpose follows the dequantization.
+  std::optional<ConstantWeight> constant = getConstantWeight(weight);
+  if (!constant)
     return op->emitError() << "cannot read the constant weight of '"
                            << op->getName() << "'";
+  auto type = cast<RankedTensorType>(constant->constant.getType());
   WeightQuantSpec spec;
   spec.storage.bits = precision.weightBits;
   if (precision.granularity != Granularity::PerTensor)
-    spec.channelAxis = dims.weightChannel;
+    spec.channelAxis = constant->getConstantDim(dims.weightChannel);
   if (precision.granularity == Granularity::PerGroup) {
     if (!dims.weightReduction || type.getRank() != 2)
       return op->emitError()
              << "per-group weights need a 2-D matmul weight "
                 "with one reduction dimension; '"
              << op->getName() << "' has " << type.getRank() << "-D weights";
-    spec.groupAxis = dims.weightReduction;
+    spec.groupAxis = constant->getConstantDim(*dims.weightReduction);
     spec.groupSize = precision.groupSize;
-    if (type.getDimSize(*dims.weightReduction) % precision.groupSize != 0)
+    if (type.getDimSize(*spec.groupAxis) % precision.groupSize != 0)
       return op->emitError()
              << "group size " << precision.groupSize
              << " does not divide the reduction dimension (size "
-             << type.getDimSize(*dims.weightReduction) << ") of the weight "
-             << type;
+             << type.getDimSize(*spec.groupAxis) << ") of the weight " << type;
   }
   llvm::Expected<QuantizedWeights> q =
-      quantizeWeights(*data, type.getShape(), spec);
+      quantizeWeights(constant->data, type.getShape(), spec);
   if (!q)
     return op->emitError() << "cannot quantize the weight of '" << op->getName()
                            << "': " << llvm::toString(q.takeError());
@@ -476,14 +478,42 @@ FailureOr<Value> LegalizePass::quantizeWeight(
     values.push_back(APInt(spec.storage.bits, v, /*isSigned=*/true));
   auto intType = RankedTensorType::get(type.getShape(), storage);
   OpBuilder builder(op);
-  Location loc = weight.getLoc();
+  Location loc = constant->constant.getLoc();
   Value ints = arith::ConstantOp::create(
       builder, loc, DenseElementsAttr::get(intType, values));
   Value quantized =
       quant::StorageCastOp::create(builder, loc, type.clone(weightType), ints);
   ++numWeights;
-  return quant::DequantizeCastOp::create(builder, loc, type, quantized)
-      .getResult();
+  Value dequantized =
+      quant::DequantizeCastOp::create(builder, loc, type, quantized);
+  if (!constant->transpose)
+    return dequantized;
+  linalg::TransposeOp transpose = constant->transpose;
+  auto resultType = cast<RankedTensorType>(weight.getType());
+  Value empty = tensor::EmptyOp::create(builder, transpose.getLoc(),
+                                        resultType.getShape(),
+                                        resultType.getElementType());
+  return linalg::TransposeOp::create(builder, transpose.getLoc(), dequantized,
+                                     empty, transpose.getPermutation())
+      .getResult()[0];
+}
+
+/// Erases the float weight a quantized one replaced, once nothing uses it:
+/// the constant, and the transpose and its init when it was transposed.
+static void eraseUnusedWeight(Value weight) {
+  llvm::SetVector<Operation *> worklist;
+  if (Operation *def = weight.getDefiningOp())
+    worklist.insert(def);
+  while (!worklist.empty()) {
+    Operation *op = worklist.pop_back_val();
+    if (!op->use_empty() ||
+        !isa<arith::ConstantOp, tensor::EmptyOp, linalg::TransposeOp>(op))
+      continue;
+    for (Value operand : op->getOperands())
+      if (Operation *def = operand.getDefiningOp())
+        worklist.insert(def);
+    op->erase();
+  }
 }
 
 /// The value under any tensor.expand_shape / collapse_shape of `value`:
@@ -775,7 +805,7 @@ LogicalResult LegalizePass::legalizeOp(Operation *op) {
       return success(); // not a shape we know how to quantize: stays float
     actOperands.push_back(linalgOp.getDpsInputOperand(0));
     OpOperand *rhs = linalgOp.getDpsInputOperand(1);
-    if (getConstantFloats(rhs->get()))
+    if (getConstantWeight(rhs->get()))
       weightOperand = rhs;
     else
       actOperands.push_back(rhs);
@@ -841,8 +871,7 @@ LogicalResult LegalizePass::legalizeOp(Operation *op) {
       return failure();
     Value original = weightOperand->get();
     weightOperand->set(*weight);
-    if (Operation *def = original.getDefiningOp(); def && def->use_empty())
-      def->erase();
+    eraseUnusedWeight(original);
   }
   for (auto [operand, type] : llvm::zip(actOperands, actTypes))
     operand->set(getOrCreateQDQ(operand->get(), type, spec));

@@ -128,6 +128,24 @@ std::optional<std::vector<float>> mlir::qopt::getConstantFloats(Value value) {
   return std::nullopt;
 }
 
+std::optional<ConstantWeight> mlir::qopt::getConstantWeight(Value value) {
+  ConstantWeight weight;
+  if (auto transpose = value.getDefiningOp<linalg::TransposeOp>()) {
+    if (!transpose.hasPureTensorSemantics())
+      return std::nullopt;
+    weight.transpose = transpose;
+    weight.permutation.assign(transpose.getPermutation().begin(),
+                              transpose.getPermutation().end());
+    value = transpose.getInput();
+  }
+  std::optional<std::vector<float>> data = getConstantFloats(value);
+  if (!data)
+    return std::nullopt;
+  weight.constant = value;
+  weight.data = std::move(*data);
+  return weight;
+}
+
 //===----------------------------------------------------------------------===//
 // Contractions: which weight dimension is the output channel
 //===----------------------------------------------------------------------===//

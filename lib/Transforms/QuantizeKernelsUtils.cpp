@@ -75,8 +75,9 @@ FailureOr<std::optional<unsigned>> QuantOperand::getChannelLoop() const {
 
 std::optional<QuantOperand> kernels::getQuantOperand(Value operand,
                                                      AffineMap map) {
-  // Look through a broadcast: its input map, composed after ours, takes our
-  // loops to the broadcast input's dimensions.
+  // Look through a broadcast or a transpose (a transposed weight, ONNX Gemm
+  // with transB=1): its input map, composed after ours, takes our loops to
+  // its input's dimensions, so the kernel reads the input in place.
   if (auto broadcast = operand.getDefiningOp<linalg::BroadcastOp>()) {
     if (!broadcast.hasPureTensorSemantics())
       return std::nullopt;
@@ -84,6 +85,13 @@ std::optional<QuantOperand> kernels::getQuantOperand(Value operand,
         broadcast.getMatchingIndexingMap(broadcast.getDpsInputOperand(0));
     map = inputMap.compose(map);
     operand = broadcast.getInput();
+  } else if (auto transpose = operand.getDefiningOp<linalg::TransposeOp>()) {
+    if (!transpose.hasPureTensorSemantics())
+      return std::nullopt;
+    AffineMap inputMap =
+        transpose.getMatchingIndexingMap(transpose.getDpsInputOperand(0));
+    map = inputMap.compose(map);
+    operand = transpose.getInput();
   }
   auto dcast = operand.getDefiningOp<quant::DequantizeCastOp>();
   if (!dcast)

@@ -42,6 +42,33 @@ func.func @matmul_transposed_weights(%x: tensor<1x2xf32>) -> tensor<1x2xf32> {
 
 // -----
 
+// ONNX Gemm with transB=1 as qopt-translate imports it: the [N, K]
+// initializer, a linalg.transpose to [K, N], a plain matmul. The initializer
+// is quantized in its own layout, per output channel along its axis 0 (rows
+// {1.0, 0.25} and {-0.5, 2.0}, as in the case above), and the transpose
+// follows the dequantization; the float constant and transpose are gone.
+// CHECK-LABEL: func @matmul_transposed_constant
+// CHECK: %[[D:.*]] = quant.dcast {{.*}} : tensor<1x2x!quant.uniform<i8:f32, 0.015686275437474{{[0-9]*}}:-64>> to tensor<1x2xf32>
+// CHECK: %[[WI:.*]] = arith.constant dense<{{\[\[}}127, 32], [-32, 127]]> : tensor<2x2xi8>
+// CHECK: %[[WQ:.*]] = quant.scast %[[WI]] : tensor<2x2xi8> to tensor<2x2x!quant.uniform<i8<-127:127>:f32:0, {0.0078740157186985{{[0-9]*}},0.015748031437397{{[0-9]*}}}>>
+// CHECK: %[[WD:.*]] = quant.dcast %[[WQ]] : {{.*}} to tensor<2x2xf32>
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<2x2xf32>
+// CHECK: %[[WT:.*]] = linalg.transpose ins(%[[WD]] : tensor<2x2xf32>) outs(%[[E]] : tensor<2x2xf32>) permutation = [1, 0]
+// CHECK: linalg.matmul ins(%[[D]], %[[WT]] :
+// CHECK-NOT: linalg.transpose
+// CHECK-NOT: arith.constant dense<{{\[\[}}1.0
+func.func @matmul_transposed_constant(%x: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  %s = qopt.stats %x min [-1.0] max [3.0] : tensor<1x2xf32>
+  %w = arith.constant dense<[[1.0, 0.25], [-0.5, 2.0]]> : tensor<2x2xf32> loc("fc.weight")
+  %e = tensor.empty() : tensor<2x2xf32>
+  %wt = linalg.transpose ins(%w : tensor<2x2xf32>) outs(%e : tensor<2x2xf32>) permutation = [1, 0]
+  %z = arith.constant dense<0.0> : tensor<1x2xf32>
+  %y = linalg.matmul ins(%s, %wt : tensor<1x2xf32>, tensor<2x2xf32>) outs(%z : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
 // Fully connected with bias. Activation [0.0, 2.55] asymmetric i8: scale
 // 2.55/255 = 0.01 (float32 0.009999999776482582), zero point -128. Weight amax
 // 1.27 per channel: scale 1.27/127 = 0.01 in both channels. The bias scale is

@@ -77,6 +77,34 @@ func.func @matmul_transposed_weights(%x: tensor<2x4xf32>) -> tensor<2x3x!quant.u
 
 // -----
 
+// The same weight through a linalg.transpose after its dcast (what
+// qopt-legalize makes of ONNX Gemm with transB=1): the kernel reads the
+// [N, K] integers in place through the transpose's map composed with the
+// matmul's, and the transpose is gone.
+// CHECK-DAG: #[[$B:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-LABEL: func @matmul_transpose_op
+// CHECK-DAG: %[[W:.*]] = arith.constant dense<2> : tensor<3x4xi8>
+// CHECK: %[[ACC:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #[[$B]], #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME: ins(%{{.*}}, %[[W]] : tensor<2x4xi8>, tensor<3x4xi8>)
+// CHECK: quant.scast %[[ACC]] : tensor<2x3xi32> to tensor<2x3x!quant.uniform<i32:f32:1, {0.0010000000474974513,0.0020000000949949026,0.0040000001899898052}>>
+// CHECK: qopt.requantize
+// CHECK-NOT: linalg.transpose
+func.func @matmul_transpose_op(%x: tensor<2x4xf32>) -> tensor<2x3x!quant.uniform<i8:f32, 0.05:2>> {
+  %xq = quant.qcast %x : tensor<2x4xf32> to tensor<2x4x!quant.uniform<i8:f32, 0.1:-3>>
+  %xd = quant.dcast %xq : tensor<2x4x!quant.uniform<i8:f32, 0.1:-3>> to tensor<2x4xf32>
+  %wi = arith.constant dense<2> : tensor<3x4xi8>
+  %wq = quant.scast %wi : tensor<3x4xi8> to tensor<3x4x!quant.uniform<i8<-127:127>:f32:0, {0.01, 0.02, 0.04}>>
+  %wd = quant.dcast %wq : tensor<3x4x!quant.uniform<i8<-127:127>:f32:0, {0.01, 0.02, 0.04}>> to tensor<3x4xf32>
+  %e = tensor.empty() : tensor<4x3xf32>
+  %wt = linalg.transpose ins(%wd : tensor<3x4xf32>) outs(%e : tensor<4x3xf32>) permutation = [1, 0]
+  %z = arith.constant dense<0.0> : tensor<2x3xf32>
+  %y = linalg.matmul ins(%xd, %wt : tensor<2x4xf32>, tensor<4x3xf32>) outs(%z : tensor<2x3xf32>) -> tensor<2x3xf32>
+  %yq = quant.qcast %y : tensor<2x3xf32> to tensor<2x3x!quant.uniform<i8:f32, 0.05:2>>
+  return %yq : tensor<2x3x!quant.uniform<i8:f32, 0.05:2>>
+}
+
+// -----
+
 // Batch matmul of two activations, one of them u8 (zero-extended, ORT
 // style): both per tensor, so the accumulator is per tensor,
 // f32(0.1) * f32(0.2) = 0.020000001415610313.

@@ -53,6 +53,32 @@ StatsOp lookupStats(Value value);
 /// constant float tensor.
 std::optional<std::vector<float>> getConstantFloats(Value value);
 
+/// A contraction's constant weight: an arith.constant, or a linalg.transpose
+/// of one (the importer's form of ONNX Gemm with transB=1 and of MatMul on a
+/// transposed initializer). The weight is quantized in the constant's own
+/// layout, so that it stays the source model's initializer, and the
+/// transpose is kept after the dequantization.
+struct ConstantWeight {
+  /// The float constant (the transpose's input, or the operand itself).
+  Value constant;
+  /// The transpose, or null.
+  linalg::TransposeOp transpose;
+  /// The transpose's permutation (operand dimension i is the constant's
+  /// dimension permutation[i]); empty without a transpose.
+  SmallVector<int64_t> permutation;
+  /// The constant's values, row-major in its own layout.
+  std::vector<float> data;
+
+  /// The constant's dimension that dimension `d` of the operand reads.
+  int64_t getConstantDim(int64_t d) const {
+    return permutation.empty() ? d : permutation[d];
+  }
+};
+
+/// The constant weight `value` is, looking through one linalg.transpose of
+/// a constant; nullopt when it is not one.
+std::optional<ConstantWeight> getConstantWeight(Value value);
+
 struct ContractionDims {
   /// Dimension of the weight (input 1) that is the output channel.
   int64_t weightChannel;

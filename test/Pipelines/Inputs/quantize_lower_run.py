@@ -294,11 +294,25 @@ class Model:
                                 layout=layout, depthwise=depthwise))
         self.cur, self.cur_shape, self.cur_name = v, oshape, name
 
-    def fc(self, name, n, relu=False, bias=True):
+    def fc(self, name, n, relu=False, bias=True, transposed=False):
+        """A matmul by a [K, N] weight; `transposed` writes it as ONNX Gemm
+        with transB=1 is imported: the [N, K] initializer, then a
+        linalg.transpose."""
         m, k = self.cur_shape
         wt = self.weights(k, n, scale=1.0 / math.sqrt(k))
         b = self.weights(n, scale=0.2) if bias else None
-        wv = self.const(wt)
+        if transposed:
+            wnk = self.const(np.ascontiguousarray(wt.T))
+            e = self.ssa()
+            self.lines.append("%s = tensor.empty() : %s" % (
+                e, self.ttype([k, n])))
+            wv = self.ssa()
+            self.lines.append(
+                "%s = linalg.transpose ins(%s : %s) outs(%s : %s) "
+                "permutation = [1, 0]" % (wv, wnk, self.ttype([n, k]), e,
+                                          self.ttype([k, n])))
+        else:
+            wv = self.const(wt)
         z = self.zeros([m, n])
         v = self.ssa()
         last = not (bias or relu)
@@ -611,6 +625,10 @@ def c_fc_1x1(m):          # 1x1x1 matmul, no bias
     m.fc("fc", 1, relu=False, bias=False)
 
 
+def c_fc_transb(m):       # Gemm transB=1 (transposed [N, K] weight) + ReLU
+    m.fc("fc", 5, relu=True, transposed=True)
+
+
 def c_conv_nhwc(m):       # strided, padded NHWC conv + ReLU, then a 1x1 conv
     m.conv("c1", 8, 3, stride=2, pad=1)
     m.conv("c2", 6, 1, relu=False)
@@ -642,6 +660,7 @@ CASES = [
     case("fc_7x33x5", [7, 33], c_fc_odd, 30.0, 1),
     # One product x * w: the SQNR is that of two 8-bit roundings alone.
     case("fc_1x1x1", [1, 1], c_fc_1x1, 20.0, 2),
+    case("fc_gemm_transb", [7, 33], c_fc_transb, 30.0, 7),
     case("conv_nhwc", [1, 9, 9, 3], c_conv_nhwc, 25.0, 3),
     case("conv_nchw", [1, 3, 8, 8], c_conv_nchw, 25.0, 4),
     case("depthwise", [1, 8, 8, 4], c_depthwise, 25.0, 5),
