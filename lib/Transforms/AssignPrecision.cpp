@@ -185,7 +185,7 @@ static int64_t getNumElements(Value value) {
 
 LogicalResult AssignPrecisionPass::collectOp(Operation *op, OpInfo &info) {
   info.op = op;
-  info.name = getTensorName(op->getResult(0));
+  info.name = mlir::qopt::getOpName(op);
   bool contraction = isContraction(op);
 
   // Inputs: the constant weight of a contraction, the rest activations.

@@ -6,7 +6,9 @@
 // weights that actually multiply the activations, so this pass scales the
 // weights by a[c], folds b[c] (and the bias the importer adds after the
 // convolution) into one bias add, and gives that add the name (location) of
-// the last folded op, so the tensor keeps its ONNX name for calibration.
+// the last folded op, so the tensor keeps its ONNX name for calibration. The
+// contraction, whose result changed, keeps its own name as an op name only
+// (TensorNames.h): pin tables naming it still apply, statistics do not.
 //
 // The per-channel affine ops are recognised by evaluating their
 // linalg.generic bodies symbolically (every operand but the convolution's
@@ -20,6 +22,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Transforms/Passes.h"
+#include "qopt/Transforms/TensorNames.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -454,10 +457,11 @@ bool FoldBatchNormPass::foldChain(linalg::GenericOp last,
   for (size_t i = 0; i < scaled.size(); ++i)
     scaled[i] = (float)(k->values[i] * total.scale[(i / inner) % c]);
   // The contraction's result is no longer the ONNX tensor it was named
-  // after: keep the name only as a helper location, fused<"name">[...].
+  // after, so statistics recorded for that tensor must not attach to it;
+  // the name stays the op's own (TensorNames.h), so that pin tables naming
+  // the convolution or matmul still apply to it.
   if (auto name = dyn_cast<NameLoc>(k->op.getLoc()))
-    k->op->setLoc(FusedLoc::get(k->op->getContext(), {name.getChildLoc()},
-                                name.getName()));
+    k->op->setLoc(keepAsOpNameOnly(name));
   OpBuilder b(k->op);
   Location wLoc = k->weight->get().getLoc();
   Value newW = arith::ConstantOp::create(

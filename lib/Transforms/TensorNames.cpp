@@ -72,6 +72,27 @@ std::string mlir::qopt::getTensorName(Value value) {
   return "";
 }
 
+std::string mlir::qopt::getOpName(Operation *op) {
+  if (op->getNumResults() != 1)
+    return "";
+  std::string name = getTensorName(op->getResult(0));
+  if (!name.empty())
+    return name;
+  if (auto fused = dyn_cast<FusedLoc>(op->getLoc()))
+    if (auto dict = dyn_cast_or_null<DictionaryAttr>(fused.getMetadata()))
+      if (auto opName = dict.getAs<StringAttr>(kOpNameLocKey))
+        return opName.getValue().str();
+  return "";
+}
+
+Location mlir::qopt::keepAsOpNameOnly(NameLoc loc) {
+  MLIRContext *ctx = loc.getContext();
+  auto metadata = DictionaryAttr::get(
+      ctx,
+      {NamedAttribute(StringAttr::get(ctx, kOpNameLocKey), loc.getName())});
+  return FusedLoc::get(ctx, {loc.getChildLoc()}, metadata);
+}
+
 void mlir::qopt::forEachNamedValue(
     Operation *root, llvm::function_ref<void(Value, StringRef)> fn) {
   root->walk<WalkOrder::PreOrder>([&](Operation *op) {

@@ -8,7 +8,7 @@
 
 // CHECK-LABEL: func.func @conv_bias_bn
 // CHECK: %[[W:.*]] = arith.constant dense<{{\[\[\[\[}}1.000000e+00]], {{\[\[}}2.000000e+00]]], {{\[\[\[}}3.750000e-01]], {{\[\[}}5.000000e-01]]]]> : tensor<2x2x1x1xf32>
-// CHECK: %[[C:.*]] = linalg.conv_2d_nchw_fchw ins(%{{.*}}, %[[W]] : {{.*}}) outs(%{{.*}}) -> tensor<1x2x4x4xf32> loc(fused<"conv1">["m.onnx":0:0])
+// CHECK: %[[C:.*]] = linalg.conv_2d_nchw_fchw ins(%{{.*}}, %[[W]] : {{.*}}) outs(%{{.*}}) -> tensor<1x2x4x4xf32> loc(fused<{qopt.op_name = "conv1"}>["m.onnx":0:0])
 // CHECK: %[[B:.*]] = arith.constant dense<[1.500000e+00, -1.000000e+00]> : tensor<2xf32>
 // CHECK: %[[Y:.*]] = linalg.generic {{.*}} ins(%[[C]], %[[B]] : tensor<1x2x4x4xf32>, tensor<2xf32>)
 // CHECK: arith.addf

@@ -733,9 +733,16 @@ int main(int argc, char **argv) {
     StringMap<const Row *> rowOf;
     for (const Row &r : rows)
       rowOf[r.name] = &r;
+    // The table names ops as qopt-assign-precision does (getOpName): a
+    // folded convolution by the op name its location keeps.
     StringMap<mlir::Value> valueOf;
     mlir::qopt::forEachNamedValue(
         *module, [&](mlir::Value v, StringRef name) { valueOf[name] = v; });
+    module->walk([&](mlir::Operation *op) {
+      std::string name = mlir::qopt::getOpName(op);
+      if (!name.empty())
+        valueOf.try_emplace(name, op->getResult(0));
+    });
     for (auto [i, entry] : llvm::enumerate(table)) {
       if (entry.second != "i8")
         continue;

@@ -12,6 +12,15 @@
 //  * `qopt.stats` results have no name of their own: they are the value they
 //    annotate.
 //
+// Ops are named by their result (pin tables, precision reports). An op whose
+// result no longer holds the tensor it was named after (a convolution whose
+// weights qopt-fold-batchnorm scaled) keeps that name as its op name only,
+// in the metadata of a FusedLoc, `loc(fused<{qopt.op_name = "conv1"}>[...])`:
+// pin tables written for the model still apply to the op, but the name is
+// not a tensor name, so statistics recorded for the tensor are not attached
+// to the changed values. (The importer's own FusedLoc metadata, an ONNX node
+// name, names nothing.)
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef QOPT_TRANSFORMS_TENSORNAMES_H
@@ -35,6 +44,17 @@ std::optional<StringRef> getLocationName(Location loc);
 
 /// The tensor name of `value` under the rules above, or "" when it has none.
 std::string getTensorName(Value value);
+
+/// The metadata key under which a FusedLoc keeps an op name (see above).
+inline constexpr llvm::StringLiteral kOpNameLocKey = "qopt.op_name";
+
+/// The name of a single-result op: its result's tensor name, else the op
+/// name its location keeps (see above), else "".
+std::string getOpName(Operation *op);
+
+/// `loc`, which names a tensor the op no longer produces, turned into a
+/// location that keeps the name as the op's name only (see above).
+Location keepAsOpNameOnly(NameLoc loc);
 
 /// Calls `fn(value, name)` for every named value in `root` (function
 /// arguments and op results, in program order).

@@ -10,8 +10,13 @@ per-channel weight scale of fc2 to 40/127, which rounds all its other weights
 (|w| ~ 0.2) to -1, 0 or 1 step. fc2 is the layer that loses accuracy; the
 activations are well behaved everywhere.
 
-usage: make_broken_mlp.py OUTDIR  ->  OUTDIR/model.mlir, OUTDIR/calib/*.npy
-(32 samples), OUTDIR/eval/*.npy (4 other samples)
+With --bn, fc2 is followed by a BatchNormalization in the ONNX importer's
+form, `(x - mean) / sqrt(var + eps) * scale + B` per channel, named fc2.bn,
+which qopt-fold-batchnorm folds into fc2's weights and bias (the outlier row
+stays an outlier: each column is scaled by its own positive factor).
+
+usage: make_broken_mlp.py OUTDIR [--bn]  ->  OUTDIR/model.mlir,
+OUTDIR/calib/*.npy (32 samples), OUTDIR/eval/*.npy (4 other samples)
 """
 import os
 import sys
@@ -19,6 +24,7 @@ import sys
 import numpy as np
 
 out = sys.argv[1]
+with_bn = "--bn" in sys.argv[2:]
 rng = np.random.default_rng(12)
 w1 = rng.normal(0, 0.3, (16, 32)).astype(np.float32)
 b1 = rng.normal(0, 0.05, 32).astype(np.float32)
@@ -78,9 +84,41 @@ def layer(name, src, w, b, relu_name=None):
         ])
 
 
+
+
+def batchnorm(name, ssa, src, n):
+    """A BatchNormalization over the n channels of `src`, as imported."""
+    t = tt((1, n))
+    params = {
+        "scale": rng.uniform(0.5, 2.0, n), "B": rng.normal(0, 0.1, n),
+        "mean": rng.normal(0, 0.1, n), "var": rng.uniform(0.5, 2.0, n)}
+    for p, v in params.items():
+        lines.append(f"  %{ssa}_{p} = arith.constant "
+                     f"{dense(v.astype(np.float32))} : {tt((n,))}")
+    lines.extend([
+        f"  %{ssa}_e = tensor.empty() : {t}",
+        f"  %{ssa} = linalg.generic {{indexing_maps = [#id, #bias, #bias, #bias, #bias, #id], "
+        f"iterator_types = [\"parallel\", \"parallel\"]}} "
+        f"ins(%{src}, %{ssa}_scale, %{ssa}_B, %{ssa}_mean, %{ssa}_var : "
+        f"{t}, {tt((n,))}, {tt((n,))}, {tt((n,))}, {tt((n,))}) outs(%{ssa}_e : {t}) {{",
+        "  ^bb0(%in: f32, %s: f32, %b: f32, %m: f32, %v: f32, %o: f32):",
+        "    %eps = arith.constant 1.0e-05 : f32",
+        "    %xm = arith.subf %in, %m : f32",
+        "    %ve = arith.addf %v, %eps : f32",
+        "    %sd = math.sqrt %ve : f32",
+        "    %xn = arith.divf %xm, %sd : f32",
+        "    %xs = arith.mulf %xn, %s : f32",
+        "    %y = arith.addf %xs, %b : f32",
+        "    linalg.yield %y : f32",
+        f"  }} -> {t} loc(\"{name}\")",
+    ])
+
+
 layer("fc1", "x", w1, b1, "relu1")
 layer("fc2", "relu1", w2, b2)
-layer("logits", "fc2", w3, b3)
+if with_bn:
+    batchnorm("fc2.bn", "fc2_bn", "fc2", 32)
+layer("logits", "fc2_bn" if with_bn else "fc2", w3, b3)
 lines.append("  return %logits : tensor<1x10xf32>")
 lines.append("}")
 os.makedirs(out, exist_ok=True)
