@@ -65,7 +65,7 @@ static int64_t groupOf(Step step) {
 struct Contraction {
   GemmKind kind;
   unsigned actIndex = 0, weightIndex = 1;
-  DenseElementsAttr weights;
+  ElementsAttr weights;
   SmallVector<unsigned> mDims, nDims, kDims;
   SmallVector<int64_t> loopSizes;
 };
@@ -136,6 +136,22 @@ static std::optional<GemmKind> matchBody(linalg::LinalgOp op) {
   return std::nullopt;
 }
 
+/// Whether the pass can read the weight constant's values at compile time:
+/// a dense attribute, or a resource blob of f32 (i8) values that is present
+/// (ONNX import keeps large initializers as `dense_resource`; a module
+/// printed with elided resources has none to pack).
+static bool isReadableWeight(ElementsAttr weights, GemmKind kind) {
+  if (isa<DenseElementsAttr>(weights))
+    return true;
+  if (kind == GemmKind::F32)
+    if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(weights))
+      return resource.tryGetAsArrayRef().has_value();
+  if (kind == GemmKind::Int8)
+    if (auto resource = dyn_cast<DenseI8ResourceElementsAttr>(weights))
+      return resource.tryGetAsArrayRef().has_value();
+  return false;
+}
+
 /// Recognises a contraction with a constant weight in which every parallel
 /// loop belongs to exactly one input and every reduction loop indexes the
 /// weight directly.
@@ -148,7 +164,7 @@ static std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
     return std::nullopt;
   Contraction c;
   c.kind = *kind;
-  DenseElementsAttr weights;
+  ElementsAttr weights;
   if (matchPattern(op.getDpsInputs()[1], m_Constant(&weights))) {
     c.actIndex = 0;
     c.weightIndex = 1;
@@ -158,6 +174,8 @@ static std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
   } else {
     return std::nullopt;
   }
+  if (!isReadableWeight(weights, c.kind))
+    return std::nullopt;
   c.weights = weights;
   for (Value v : op->getOperands())
     if (!cast<ShapedType>(v.getType()).hasStaticShape())
@@ -266,8 +284,12 @@ static PackedWeights packWeights(OpBuilder &b, Location loc,
     // f32, or bf16/f16 weights widened here (exactly).
     SmallVector<float> source;
     source.reserve(c.weights.getNumElements());
-    for (const APFloat &v : c.weights.getValues<APFloat>())
-      source.push_back(v.convertToFloat());
+    if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(c.weights))
+      llvm::append_range(source, *resource.tryGetAsArrayRef());
+    else
+      for (const APFloat &v :
+           cast<DenseElementsAttr>(c.weights).getValues<APFloat>())
+        source.push_back(v.convertToFloat());
     SmallVector<float> packed(total, 0.0f);
     for (int64_t kk = 0; kk < k; ++kk)
       for (int64_t nn = 0; nn < n; ++nn)
@@ -279,8 +301,11 @@ static PackedWeights packWeights(OpBuilder &b, Location loc,
   }
   SmallVector<int8_t> source;
   source.reserve(weightType.getNumElements());
-  for (const APInt &v : c.weights.getValues<APInt>())
-    source.push_back(static_cast<int8_t>(v.getSExtValue()));
+  if (auto resource = dyn_cast<DenseI8ResourceElementsAttr>(c.weights))
+    llvm::append_range(source, *resource.tryGetAsArrayRef());
+  else
+    for (const APInt &v : cast<DenseElementsAttr>(c.weights).getValues<APInt>())
+      source.push_back(static_cast<int8_t>(v.getSExtValue()));
   SmallVector<int8_t> packed(total, 0);
   SmallVector<int32_t> compensation(numBlocksN * 16, 0);
   for (int64_t kk = 0; kk < k; ++kk)
