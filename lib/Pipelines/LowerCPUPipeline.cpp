@@ -40,6 +40,8 @@ void qopt::buildLowerCPUPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createCPUGemm(gemmOptions));
   }
   pm.addNestedPass<func::FuncOp>(createLinalgGeneralizeNamedOpsPass());
+  if (options.depthwise)
+    pm.addNestedPass<func::FuncOp>(createCPUDepthwise());
   pm.addNestedPass<func::FuncOp>(createCPUFuseElementwise());
   pm.addPass(createCanonicalizerPass());
   if (options.vectorize) {

@@ -116,6 +116,47 @@ def CPUGemm : Pass<"qopt-cpu-gemm", "::mlir::func::FuncOp"> {
   ];
 }
 
+def CPUDepthwise : Pass<"qopt-cpu-depthwise", "::mlir::func::FuncOp"> {
+  let summary = "Vectorize NCHW depthwise convolutions along the output width";
+  let description = [{
+    A depthwise convolution has no contraction over channels, so
+    `qopt-cpu-gemm` does not take it and the loop lowering makes a scalar
+    7-deep loop nest of it. This pass matches the `linalg.generic` the ONNX
+    importer makes of a `Conv` with `group` = channels, in NCHW:
+
+    ```mlir
+    // (n, c, oh, ow, g, kh, kw); g has size 1
+    indexing_maps = [(n, c + g, oh * SH + kh * DH, ow * SW + kw * DW),
+                     (c, g, kh, kw), (n, c, oh, ow)]
+    // body: out + x * w (f32), or out + extsi(x) * extsi(w) (i8 -> i32)
+    ```
+
+    (and upstream's `linalg.depthwise_conv_2d_nchw_chw` once generalized),
+    and rewrites it on tensors into `scf.for` loops over (n, c, oh) and
+    blocks of `vector-width` output columns (a shorter vector for the last
+    block): each block's accumulator is read from the init, gets one
+    vector multiply and one vector add per kernel tap (input row slice times
+    the broadcast weight; with a width stride the slice is read whole and
+    every SW-th lane kept), and is written back. The taps are added in the
+    generic's order (kh, then kw) with the same operations, so the results
+    are bit-identical to the loop lowering: a float multiply and add are not
+    fused into an FMA. Anything else (another layout, a channel multiplier,
+    dynamic shapes, an input too small for the maps) is left alone.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "unsigned", "16",
+           "Output columns per vector (the last block of a row may be shorter)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect"];
+  let statistics = [
+    Statistic<"numRewritten", "rewritten", "Depthwise convolutions vectorized">,
+  ];
+}
+
 def X86Vnni : Pass<"qopt-x86-vnni", "::mlir::func::FuncOp"> {
   let summary = "Select vpdpbusd for u8 x s8 dot-product contractions";
   let description = [{

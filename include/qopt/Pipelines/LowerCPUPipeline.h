@@ -45,6 +45,11 @@ struct LowerCPUOptions : public PassPipelineOptions<LowerCPUOptions> {
       llvm::cl::desc("Use the packed-weight GEMM kernels for contractions "
                      "with constant weights (off: plain loops)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> depthwise{
+      *this, "depthwise",
+      llvm::cl::desc("Vectorize NCHW depthwise convolutions with "
+                     "qopt-cpu-depthwise (off: plain loops)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> vectorize{
       *this, "vectorize",
       llvm::cl::desc("Vectorize elementwise ops (requantization, bias, "
