@@ -44,6 +44,8 @@ from onnx import TensorProto, helper, numpy_helper, shape_inference
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.abspath(os.path.join(HERE, "..", "..", "..", ".."))
+sys.path.insert(0, os.path.join(SRC, "scripts"))
+import onnx_prepare  # noqa: E402  (scripts/onnx_prepare.py)
 
 
 def init(name, arr):
@@ -133,7 +135,6 @@ def ocr_cls(rng, args, work):
     graph output. Inputs: rendered text lines, half of them rotated 180
     degrees (the classifier's second class), preprocessed as PaddleOCR does."""
     import importlib.util
-    from onnx import version_converter
     spec = importlib.util.spec_from_file_location(
         "orm", os.path.join(SRC, "benchmarks", "onnx-real-models.py"))
     orm = importlib.util.module_from_spec(spec)
@@ -141,36 +142,12 @@ def ocr_cls(rng, args, work):
     m = onnx.load(os.path.join(args.ocr_assets,
                                "ch_ppocr_mobile_v2.0_cls_infer.onnx"))
     shape = [1, 3, 48, 192]
-    for d, v in zip(m.graph.input[0].type.tensor_type.shape.dim, shape):
-        d.Clear()
-        d.dim_value = v
     # The converter needs every shape; ONNX 1.12's inference cannot follow
-    # the model's Shape -> Slice -> Concat -> Reshape, so take them from one
-    # ORT run.
-    consts = {o for n in m.graph.node if n.op_type == "Constant"
-              for o in n.output}
-    names = [o for n in m.graph.node for o in n.output if o not in consts]
-    probe = onnx.ModelProto()
-    probe.CopyFrom(m)
-    del probe.graph.output[:]
-    for name in names:
-        probe.graph.output.append(onnx.ValueInfoProto(name=name))
-    probe_path = os.path.join(work, "shape-probe.onnx")
-    onnx.save(probe, probe_path)
-    x0 = os.path.join(work, "shape-probe-x.npy")
-    np.save(x0, np.zeros(shape, np.float32))
-    outs = ort_runs(args, [(probe_path, [x0], os.path.join(work, "probe"))],
-                    work, "probe")[0]
-    elem = {np.dtype("float32"): TensorProto.FLOAT,
-            np.dtype("int64"): TensorProto.INT64,
-            np.dtype("int32"): TensorProto.INT32}
-    floats = []
-    for name, v in zip(names, outs):
-        m.graph.value_info.append(helper.make_tensor_value_info(
-            name, elem[v.dtype], list(v.shape)))
-        if v.dtype == np.float32:
-            floats.append(name)
-    m = version_converter.convert_version(m, 13)
+    # the model's Shape -> Slice -> Concat -> Reshape, so onnx_prepare takes
+    # them from one ORT run.
+    m = onnx_prepare.convert(m, {"x": shape}, 13, work, args.npm_prefix)
+    floats = [vi.name for vi in m.graph.value_info
+              if vi.type.tensor_type.elem_type == TensorProto.FLOAT]
     have = {o.name for o in m.graph.output}
     types = {vi.name: vi for vi in m.graph.value_info}
     for name in floats:
@@ -215,22 +192,12 @@ def run(cmd, env=None):
 
 
 def ort_runs(args, jobs, work, tag):
-    """Runs [(model, [inputs], out_dir)] in one node process (ort_jobs.js)
-    and returns each job's outputs."""
-    path = os.path.join(work, "jobs-%s.json" % tag)
-    with open(path, "w") as f:
-        json.dump([{"model": m, "inputs": i, "out": o} for m, i, o in jobs], f)
-    env = dict(os.environ)
-    env["NODE_PATH"] = os.path.join(args.npm_prefix, "node_modules")
-    run(["node", os.path.join(HERE, "ort_jobs.js"), path], env=env)
-    results = []
-    for _, _, out_dir in jobs:
-        outs, k = [], 0
-        while os.path.exists(os.path.join(out_dir, "output_%d.npy" % k)):
-            outs.append(np.load(os.path.join(out_dir, "output_%d.npy" % k)))
-            k += 1
-        results.append(outs)
-    return results
+    """Runs [(model, [inputs], out_dir)] in one node process
+    (scripts/ort-jobs.js) and returns each job's outputs."""
+    try:
+        return onnx_prepare.run_ort_jobs(jobs, work, args.npm_prefix, tag)
+    except onnx_prepare.OrtError as e:
+        raise RuntimeError(str(e))
 
 
 def sqnr(ref, got):

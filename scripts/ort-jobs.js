@@ -1,10 +1,11 @@
-//===- ort_jobs.js - many ONNX Runtime runs in one node process -----------===//
+//===- ort-jobs.js - many ONNX Runtime runs in one node process -----------===//
 //
-// Starting node and onnxruntime-node costs about a second; qdq_export.py
-// needs dozens of runs. This runs a list of jobs in one process, one
-// session per model, with scripts/ort-run.js's .npy reader and writer:
+// Starting node and onnxruntime-node costs about a second; the QDQ export
+// test and benchmarks/models need dozens of runs. This runs a list of jobs
+// in one process, one session per model, with ort-run.js's .npy reader and
+// writer (scripts/onnx_prepare.py's run_ort_jobs calls it):
 //
-//   node ort_jobs.js JOBS.json
+//   node ort-jobs.js JOBS.json
 //
 // JOBS.json is a list of {"model": M, "inputs": [IN.npy, ...], "out": DIR};
 // each job writes DIR/output_K.npy in the order of the graph outputs.
@@ -15,8 +16,7 @@
 const fs = require('fs');
 const path = require('path');
 const ort = require('onnxruntime-node');
-const {readNpy, writeNpy} = require(path.join(__dirname, '..', '..', '..',
-                                              '..', 'scripts', 'ort-run.js'));
+const {readNpy, writeNpy} = require(path.join(__dirname, 'ort-run.js'));
 
 async function main() {
   const jobs = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
@@ -43,6 +43,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error('ort_jobs.js: ' + (e && e.message ? e.message : e));
+  console.error('ort-jobs.js: ' + (e && e.message ? e.message : e));
   process.exit(1);
 });
