@@ -33,6 +33,11 @@ void qopt::buildLowerCPUPipeline(OpPassManager &pm,
 
   // Tensor level: everything as linalg, contractions as GEMM kernels.
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
+  // Weight-only matmuls (qopt.matmul_nbits) have no other lowering.
+  CPUMatMulNBitsOptions nbitsOptions;
+  nbitsOptions.tileM = options.tileM;
+  nbitsOptions.tileN = options.tileN;
+  pm.addNestedPass<func::FuncOp>(createCPUMatMulNBits(nbitsOptions));
   if (options.gemm) {
     CPUGemmOptions gemmOptions;
     gemmOptions.tileM = options.tileM;

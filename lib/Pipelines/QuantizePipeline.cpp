@@ -39,6 +39,8 @@ void mlir::qopt::buildQuantizePipeline(OpPassManager &pm,
   legalize.weights = options.weights;
   legalize.weightBits = options.weightBits;
   legalize.groupSize = options.groupSize;
+  legalize.weightZeroPoint = options.weightZeroPoint;
+  legalize.weightClip = options.weightClip;
   legalize.calibrator = options.calibrator;
   legalize.percentile = options.percentile;
   legalize.allowMissingStats = options.allowMissingStats;

@@ -16,6 +16,13 @@
 using namespace mlir;
 using namespace mlir::qopt;
 
+std::vector<double> mlir::qopt::defaultClipRatios() {
+  std::vector<double> ratios;
+  for (int i = 20; i >= 10; --i)
+    ratios.push_back(i / 20.0);
+  return ratios;
+}
+
 double mlir::qopt::roundScaleToF32(double scale) {
   return static_cast<double>(static_cast<float>(scale));
 }
@@ -106,6 +113,18 @@ mlir::qopt::quantizeWeights(llvm::ArrayRef<float> data,
     hi[b] = std::max(hi[b], static_cast<double>(v));
   }
 
+  // Clipping search: the elements of each block, to measure each candidate.
+  std::vector<std::vector<int64_t>> members;
+  if (!spec.clipRatios.empty()) {
+    for (double r : spec.clipRatios)
+      if (!(r > 0.0 && r <= 1.0))
+        return llvm::createStringError(
+            llvm::formatv("clip ratio {0} is outside (0, 1]", r).str());
+    members.resize(numBlocks);
+    for (int64_t i = 0; i < numElements; ++i)
+      members[blockIndex[i]].push_back(i);
+  }
+
   QuantizedWeights result;
   if (spec.channelAxis || spec.groupAxis)
     result.paramShape.assign(grid.begin(), grid.end());
@@ -114,13 +133,35 @@ mlir::qopt::quantizeWeights(llvm::ArrayRef<float> data,
   for (int64_t b = 0; b < numBlocks; ++b) {
     // An empty block (a zero-sized dimension) has no values to choose from.
     double rmin = numElements ? lo[b] : 0.0, rmax = numElements ? hi[b] : 0.0;
-    llvm::Expected<QuantParams> p = chooseQuantParams(rmin, rmax, spec.storage);
-    if (!p)
-      return p.takeError();
-    p->scale = roundScaleToF32(p->scale);
-    params.push_back(*p);
-    result.scales.push_back(p->scale);
-    result.zeroPoints.push_back(p->zeroPoint);
+    std::optional<QuantParams> best;
+    double bestError = std::numeric_limits<double>::infinity();
+    llvm::ArrayRef<double> ratios = spec.clipRatios;
+    double one = 1.0;
+    if (ratios.empty())
+      ratios = llvm::ArrayRef<double>(one);
+    for (double r : ratios) {
+      llvm::Expected<QuantParams> p =
+          chooseQuantParams(r * rmin, r * rmax, spec.storage);
+      if (!p)
+        return p.takeError();
+      p->scale = roundScaleToF32(p->scale);
+      if (ratios.size() == 1) {
+        best = *p;
+        break;
+      }
+      double error = 0.0;
+      for (int64_t i : members[b]) {
+        double d = dequantize(quantize(data[i], *p), *p) - data[i];
+        error += d * d;
+      }
+      if (error < bestError) {
+        bestError = error;
+        best = *p;
+      }
+    }
+    params.push_back(*best);
+    result.scales.push_back(best->scale);
+    result.zeroPoints.push_back(best->zeroPoint);
   }
   result.values.resize(numElements);
   for (int64_t i = 0; i < numElements; ++i)

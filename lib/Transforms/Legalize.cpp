@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LegalizeWeightOnly.h"
 #include "qopt/Calibration/Calibrators.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Quant/QuantParams.h"
@@ -129,6 +130,7 @@ private:
   LogicalResult missing(Operation *op, Value value, StringRef reason);
   LogicalResult legalizeNarrowFloat(Operation *op, FloatType type);
 
+  WeightOnlyOptions weightOnly;
   QuantSpec defaultActivation;
   Granularity defaultGranularity = Granularity::PerChannel;
   CalibratorKind calibratorKind = CalibratorKind::MinMax;
@@ -143,9 +145,25 @@ LogicalResult LegalizePass::initialize(MLIRContext *context) {
   if (mode != "static" && mode != "dynamic" && mode != "weight-only")
     return emitError(loc) << "qopt-legalize: unknown mode '" << mode
                           << "'; expected static, dynamic or weight-only";
-  if (mode != "static")
+  if (mode == "dynamic")
     return emitError(loc) << "qopt-legalize: mode=" << mode
                           << " is not implemented yet";
+  if (weightClip != "none" && weightClip != "search")
+    return emitError(loc) << "qopt-legalize: unknown weight-clip '"
+                          << weightClip << "'; expected none or search";
+  if (mode == "weight-only") {
+    if (weightBits != 8 && weightBits != 4)
+      return emitError(loc) << "qopt-legalize: unsupported weight-bits "
+                            << weightBits.getValue() << "; expected 8 or 4";
+    weightOnly.bits = weightBits;
+    weightOnly.groupSize = groupSize;
+    weightOnly.zeroPoint = weightZeroPoint;
+    weightOnly.clipSearch = weightClip == "search";
+    return success();
+  }
+  if (weightClip != "none" || weightZeroPoint)
+    return emitError(loc) << "qopt-legalize: weight-clip and "
+                             "weight-zero-point apply to mode=weight-only";
   if (activations != "asymmetric" && activations != "symmetric")
     return emitError(loc) << "qopt-legalize: unknown activations scheme '"
                           << activations
@@ -768,6 +786,16 @@ LogicalResult LegalizePass::legalizeNarrowFloat(Operation *op, FloatType type) {
 }
 
 LogicalResult LegalizePass::legalizeOp(Operation *op) {
+  if (mode == "weight-only") {
+    FailureOr<bool> rewritten = legalizeWeightOnly(op, weightOnly);
+    if (failed(rewritten))
+      return failure();
+    if (*rewritten) {
+      ++numQuantizedOps;
+      ++numWeights;
+    }
+    return success();
+  }
   bool contraction = isContraction(op);
   bool elementwise = !contraction && isElementwiseArith(op);
   bool sumPool = isSumPooling(op);

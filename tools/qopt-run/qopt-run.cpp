@@ -463,11 +463,14 @@ static std::string compileModule(ModuleOp module, std::string &diag,
   lowerQuantOps(func);
   PassManager pm(module.getContext());
   if (failed(parsePassPipeline(
+          // Weight-only matmuls (MatMulNBits) have only the CPU kernel.
+          "func.func(qopt-cpu-matmul-nbits),"
           "one-shot-bufferize{bufferize-function-boundaries "
           "function-boundary-type-conversion=identity-layout-map},"
           "buffer-results-to-out-params{modify-public-functions "
           "hoist-static-allocs},"
           "func.func(convert-linalg-to-loops),"
+          "convert-vector-to-llvm,"
           "convert-math-to-libm,expand-strided-metadata,lower-affine,"
           "convert-scf-to-cf,finalize-memref-to-llvm,convert-to-llvm,"
           "reconcile-unrealized-casts",
@@ -994,6 +997,7 @@ int main(int argc, char **argv) {
 #endif
   mlir::registerAllPasses();
   registerQOptPasses();
+  registerCPUMatMulNBits();
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   cl::ParseCommandLineOptions(

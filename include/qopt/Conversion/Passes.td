@@ -157,6 +157,47 @@ def CPUDepthwise : Pass<"qopt-cpu-depthwise", "::mlir::func::FuncOp"> {
   ];
 }
 
+def CPUMatMulNBits : Pass<"qopt-cpu-matmul-nbits", "::mlir::func::FuncOp"> {
+  let summary = "Lower qopt.matmul_nbits to a GEMM that dequantizes weight blocks in registers";
+  let description = [{
+    Rewrites every `qopt.matmul_nbits` (4- or 8-bit per-group weights, float
+    activations) into a register-tiled loop nest on tensors. The constant
+    weight is repacked at compile time, still 4 or 8 bits per value, into
+    `[ceil(N/16)][K/2][16]` bytes (4 bits: the low nibble holds an even K
+    index, the high nibble the next one) or `[ceil(N/16)][K][16]` bytes
+    (8 bits), so that one 16-byte load gives one K step (8 bits) or two
+    (4 bits) of 16 columns. Each value is dequantized in a vector register:
+    the byte is zero-extended to i32, masked or shifted, and OR-ed into the
+    mantissa of 2^23, and `2^23 + zero_point` is subtracted, which gives
+    `q - zero_point` exactly as a float. The float weight matrix is never
+    written to memory.
+
+    * One row (GEMV, memory bound): per group, two accumulators per 16
+      columns sum `(q - zp) * a[k]` for even and odd K, and at the end of the
+      group `acc += (lo + hi) * scale` (one FMA per group and 16 columns).
+    * Several rows: each dequantized weight vector is scaled once,
+      `w = (q - zp) * scale`, and shared by `tile-m` rows of broadcast
+      activations (vector.fma).
+
+    Columns beyond N are zero padded in the packed constant and masked on
+    store. Fails with an error on a weight, scale or zero point that is not
+    a constant.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect"];
+  let options = [
+    Option<"tileM", "tile-m", "unsigned", "4",
+           "Rows of the register tile when there are several rows">,
+    Option<"tileN", "tile-n", "unsigned", "4",
+           "16-column vectors per register tile">,
+  ];
+  let statistics = [
+    Statistic<"numRewritten", "matmul-nbits", "qopt.matmul_nbits lowered">,
+  ];
+}
+
 def X86Vnni : Pass<"qopt-x86-vnni", "::mlir::func::FuncOp"> {
   let summary = "Select vpdpbusd for u8 x s8 dot-product contractions";
   let description = [{

@@ -81,6 +81,16 @@ struct QuantizeOptions : public PassPipelineOptions<QuantizeOptions> {
   Option<unsigned> groupSize{*this, "group-size",
                              llvm::cl::desc("Group size for per-group weights"),
                              llvm::cl::init(0)};
+  Option<bool> weightZeroPoint{
+      *this, "weight-zero-point",
+      llvm::cl::desc("mode=weight-only: asymmetric groups with a stored zero "
+                     "point"),
+      llvm::cl::init(false)};
+  Option<std::string> weightClip{
+      *this, "weight-clip",
+      llvm::cl::desc("mode=weight-only: none or search (per-group clipping "
+                     "ratio with the smallest quantization error)"),
+      llvm::cl::init("none")};
   Option<std::string> calibrator{
       *this, "calibrator",
       llvm::cl::desc("Range from statistics: minmax, percentile, entropy or "

@@ -31,6 +31,11 @@ struct WeightQuantSpec {
   /// Per-group: the reduction axis that is cut into blocks of `groupSize`.
   std::optional<int64_t> groupAxis;
   int64_t groupSize = 0;
+  /// Clipping search: when not empty, each block tries the ranges
+  /// [r * min, r * max] for every ratio r here and keeps the one whose
+  /// quantize-dequantize round trip has the smallest sum of squared errors
+  /// over the block (ties: the earlier ratio). Empty: the block's range.
+  std::vector<double> clipRatios;
 };
 
 struct QuantizedWeights {
@@ -47,11 +52,15 @@ struct QuantizedWeights {
 /// Quantizes `data` (row-major, `shape`). Each block's range is its
 /// [min, max] (symmetric blocks use amax = max |x|), its parameters come from
 /// chooseQuantParams with the scale rounded to float32, and each value is
-/// quantize(x) (round half to even, saturate). Fails on non-finite data, an
+/// quantize(x) (round half to even, saturate). With `clipRatios`, the range
+/// is the best clipped one (see WeightQuantSpec). Fails on non-finite data, an
 /// axis out of range, or a group size that does not divide its axis.
 llvm::Expected<QuantizedWeights> quantizeWeights(llvm::ArrayRef<float> data,
                                                  llvm::ArrayRef<int64_t> shape,
                                                  const WeightQuantSpec &spec);
+
+/// The ratios `weight-clip=search` tries: 1.0 down to 0.5 in steps of 0.05.
+std::vector<double> defaultClipRatios();
 
 /// Rounds a scale to the nearest float32 (scales are stored as float32 by
 /// ONNX and TFLite, and qopt's float requantization computes in float32).

@@ -206,7 +206,14 @@ def Legalize : Pass<"qopt-legalize", "::mlir::ModuleOp"> {
     Option<"weightBits", "weight-bits", "unsigned", "8",
            "Weight bits: 8 or 4">,
     Option<"groupSize", "group-size", "unsigned", "0",
-           "Group size along the reduction dimension for per-group weights">,
+           "Group size along the reduction dimension for per-group weights "
+           "(mode=weight-only: 0 means one group per output column)">,
+    Option<"weightZeroPoint", "weight-zero-point", "bool", "false",
+           "mode=weight-only: asymmetric groups with a stored zero point "
+           "(false: symmetric, zero point 2^(bits-1))">,
+    Option<"weightClip", "weight-clip", "std::string", "\"none\"",
+           "mode=weight-only: none (each group's min/max) or search (per "
+           "group, the clipping ratio with the smallest quantization error)">,
     Option<"calibrator", "calibrator", "std::string", "\"minmax\"",
            "Range from statistics: minmax, percentile, entropy or mse">,
     Option<"percentile", "percentile", "double", "99.99",

@@ -11,6 +11,7 @@
 
 #include "Importer.h"
 
+#include "qopt/Dialect/QOpt/IR/QOptDialect.h"
 #include "qopt/Transforms/TensorNames.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -863,6 +864,16 @@ LogicalResult Importer::importInitializer(const onnxp::TensorProto &tensor) {
   return success();
 }
 
+static bool isDefaultDomain(const onnxp::NodeProto &n) {
+  return n.domain().empty() || n.domain() == "ai.onnx";
+}
+
+/// Handlers of the default domain are keyed by operator name, the others by
+/// `domain.Name` (com.microsoft.MatMulNBits).
+static std::string handlerKey(const onnxp::NodeProto &n) {
+  return isDefaultDomain(n) ? n.op_type() : n.domain() + "." + n.op_type();
+}
+
 LogicalResult Importer::importNode(const onnxp::NodeProto &nodeProto,
                                    int index) {
   node = &nodeProto;
@@ -872,10 +883,11 @@ LogicalResult Importer::importNode(const onnxp::NodeProto &nodeProto,
                       StringAttr::get(ctx, nodeProto.name().empty()
                                                ? nodeProto.op_type()
                                                : nodeProto.name()));
-  if (!nodeProto.domain().empty() && nodeProto.domain() != "ai.onnx")
+  auto it = handlers.find(handlerKey(nodeProto));
+  if (it == handlers.end() && !isDefaultDomain(nodeProto))
     return error() << "operator domain '" << nodeProto.domain()
-                   << "' is not supported (only the default ONNX domain is)";
-  auto it = handlers.find(nodeProto.op_type());
+                   << "' is not supported (only the default ONNX domain and "
+                      "com.microsoft's MatMulNBits are)";
   if (it == handlers.end())
     return error() << "unknown or unsupported operator '" << nodeProto.op_type()
                    << "'";
@@ -1068,12 +1080,13 @@ OwningOpRef<ModuleOp> Importer::importModel(const onnxp::ModelProto &model) {
       }
     for (const std::string &out : n.output())
       defined.insert(out);
-    if (!n.domain().empty() && n.domain() != "ai.onnx") {
+    if (!isDefaultDomain(n) && !handlers.count(handlerKey(n))) {
       error() << "operator domain '" << n.domain()
-              << "' is not supported (only the default ONNX domain is)";
+              << "' is not supported (only the default ONNX domain and "
+                 "com.microsoft's MatMulNBits are)";
       return nullptr;
     }
-    if (!handlers.count(n.op_type())) {
+    if (!handlers.count(handlerKey(n))) {
       error() << "unknown or unsupported operator '" << n.op_type() << "'";
       return nullptr;
     }
@@ -1135,9 +1148,10 @@ bool mlir::qopt::parseONNXInputShape(StringRef spec, ONNXImportOptions &options,
 OwningOpRef<ModuleOp> mlir::qopt::importONNX(llvm::MemoryBufferRef buffer,
                                              MLIRContext *context,
                                              const ONNXImportOptions &options) {
-  context->loadDialect<func::FuncDialect, arith::ArithDialect,
-                       math::MathDialect, linalg::LinalgDialect,
-                       tensor::TensorDialect, quant::QuantDialect>();
+  context
+      ->loadDialect<func::FuncDialect, arith::ArithDialect, math::MathDialect,
+                    linalg::LinalgDialect, tensor::TensorDialect,
+                    quant::QuantDialect, qopt::QOptDialect>();
   StringRef file = buffer.getBufferIdentifier();
   onnxp::ModelProto model;
   StringRef data = buffer.getBuffer();

@@ -8,11 +8,15 @@
 // MatMulInteger and DynamicQuantizeLinear become integer linalg with ONNX's
 // exact semantics: i32 accumulation of zero-point-corrected products, then
 // (QLinear*) requantization in f32 as ONNX Runtime computes it
-// (acc * (sa*sb/sy), round half to even, + zy, saturate).
+// (acc * (sa*sb/sy), round half to even, + zy, saturate). com.microsoft
+// MatMulNBits (4- or 8-bit per-block weights, float activations) becomes
+// qopt.matmul_nbits, whose weight layout is MatMulNBits' own.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Importer.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
@@ -448,6 +452,120 @@ static LogicalResult importDynamicQuantizeLinear(Importer &im) {
   return success();
 }
 
+/// com.microsoft MatMulNBits: Y = A * dequantize(B), B [N][blocks][blob]
+/// uint8, scales [N * blocks] float, optional zero points packed like B
+/// (uint8), optional bias [N]. K not a multiple of block_size pads A with
+/// zeros to the blocks' extent (B's padding values then meet zeros).
+static LogicalResult importMatMulNBits(Importer &im) {
+  if (failed(im.checkArity(3, 6)))
+    return failure();
+  FailureOr<int64_t> kAttr = im.attrInt("K", -1), nAttr = im.attrInt("N", -1),
+                     bitsAttr = im.attrInt("bits", 4),
+                     blockAttr = im.attrInt("block_size", -1),
+                     accuracy = im.attrInt("accuracy_level", 0);
+  if (failed(kAttr) || failed(nAttr) || failed(bitsAttr) || failed(blockAttr) ||
+      failed(accuracy))
+    return failure();
+  int64_t k = *kAttr, n = *nAttr, bits = *bitsAttr, block = *blockAttr;
+  if (k <= 0 || n <= 0 || block <= 0)
+    return im.error() << "the K, N and block_size attributes must be positive";
+  if (bits != 4 && bits != 8)
+    return im.error() << "bits = " << bits << " is not supported (4 or 8 are)";
+  if (block % 2 != 0)
+    return im.error() << "block_size " << block << " must be even";
+  if (*accuracy == 4)
+    return im.error() << "accuracy_level 4 (int8 activations) is not "
+                         "supported; qopt computes MatMulNBits with float "
+                         "activations (accuracy_level 0 to 3)";
+  if (im.hasInput(4))
+    return im.error() << "the g_idx input (act-order) is not supported";
+  if (im.dtype(0) != onnxp::TensorProto_DataType_FLOAT)
+    return im.error() << "input A must be FLOAT";
+  ArrayRef<int64_t> aShape = im.shape(0);
+  if (aShape.empty() || aShape.back() != k)
+    return im.error() << "input A's last dimension must be K = " << k;
+  int64_t blocks = (k + block - 1) / block, blob = block * bits / 8;
+  FailureOr<const HostTensor *> bData = im.constInput(1, "the weight B");
+  FailureOr<const HostTensor *> sData = im.constInput(2, "the scales");
+  if (failed(bData) || failed(sData))
+    return failure();
+  const HostTensor &bt = **bData, &st = **sData;
+  if (bt.dtype != onnxp::TensorProto_DataType_UINT8 ||
+      bt.numel() != n * blocks * blob)
+    return im.error() << "B must be UINT8 with N x " << blocks << " x " << blob
+                      << " = " << n * blocks * blob << " elements";
+  if (st.dtype != onnxp::TensorProto_DataType_FLOAT || st.numel() != n * blocks)
+    return im.error() << "scales must be FLOAT with N x " << blocks << " = "
+                      << n * blocks << " elements";
+  Value zeroPoints;
+  Type i8 = im.b.getI8Type(), f32 = im.b.getF32Type();
+  if (im.hasInput(3)) {
+    FailureOr<const HostTensor *> zData = im.constInput(3, "the zero points");
+    if (failed(zData))
+      return failure();
+    const HostTensor &zt = **zData;
+    int64_t perColumn = (blocks * bits + 7) / 8;
+    if (zt.dtype != onnxp::TensorProto_DataType_UINT8 ||
+        zt.numel() != n * perColumn)
+      return im.error() << "zero_points must be UINT8, packed like B, with N x "
+                        << perColumn << " = " << n * perColumn
+                        << " elements (float zero points are not supported)";
+    std::vector<int8_t> zps(n * blocks);
+    for (int64_t c = 0; c < n; ++c)
+      for (int64_t g = 0; g < blocks; ++g) {
+        uint8_t byte = static_cast<uint8_t>(
+            zt.data[c * perColumn + (bits == 4 ? g / 2 : g)]);
+        zps[c * blocks + g] = static_cast<int8_t>(
+            bits == 4 ? (g % 2 ? byte >> 4 : byte & 0xF) : byte);
+      }
+    zeroPoints = arith::ConstantOp::create(
+        im.b, im.loc,
+        DenseElementsAttr::get(RankedTensorType::get({n, blocks}, i8),
+                               ArrayRef<int8_t>(zps)));
+  }
+  Value weight = arith::ConstantOp::create(
+      im.b, im.loc,
+      DenseElementsAttr::getFromRawBuffer(
+          RankedTensorType::get({n, blocks, blob}, i8),
+          ArrayRef<char>(bt.data)));
+  Value scales = arith::ConstantOp::create(
+      im.b, im.loc,
+      DenseElementsAttr::getFromRawBuffer(
+          RankedTensorType::get({n, blocks}, f32), ArrayRef<char>(st.data)));
+  Value a = im.in(0);
+  SmallVector<int64_t> shape(aShape);
+  if (shape.size() == 1)
+    a = im.reshape(a, {1, k});
+  int64_t kPadded = blocks * block;
+  if (kPadded != k) {
+    SmallVector<int64_t> low(cast<RankedTensorType>(a.getType()).getRank(), 0);
+    SmallVector<int64_t> high(low);
+    high.back() = kPadded - k;
+    a = im.padConstant(a, low, high, im.b.getF32FloatAttr(0.0f));
+  }
+  auto aType = cast<RankedTensorType>(a.getType());
+  SmallVector<int64_t> outShape(aType.getShape());
+  outShape.back() = n;
+  Value y = qopt::MatMulNBitsOp::create(im.b, im.loc, aType.clone(outShape), a,
+                                        weight, scales, zeroPoints, bits, block)
+                .getResult();
+  if (shape.size() == 1)
+    y = im.reshape(y, {n});
+  if (im.hasInput(5)) {
+    if (im.shape(5) != ArrayRef<int64_t>{n})
+      return im.error() << "bias must have shape [N] = [" << n << "]";
+    FailureOr<Value> sum = im.broadcastElementwise(
+        ValueRange{y, im.in(5)}, f32,
+        [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          return arith::AddFOp::create(nb, l, args[0], args[1]);
+        });
+    if (failed(sum))
+      return failure();
+    y = *sum;
+  }
+  return im.setOutput(0, y, onnxp::TensorProto_DataType_FLOAT);
+}
+
 void mlir::qopt::onnx_import::populateQuantOps(
     llvm::StringMap<Handler> &table) {
   table["QuantizeLinear"] = importQuantizeLinear;
@@ -461,4 +579,5 @@ void mlir::qopt::onnx_import::populateQuantOps(
   table["QLinearConv"] = [](Importer &im) { return importConvLike(im, true); };
   table["ConvInteger"] = [](Importer &im) { return importConvLike(im, false); };
   table["DynamicQuantizeLinear"] = importDynamicQuantizeLinear;
+  table["com.microsoft.MatMulNBits"] = importMatMulNBits;
 }

@@ -328,3 +328,47 @@ OpFoldResult RequantizeOp::fold(FoldAdaptor) {
   getInputMutable().assign(source);
   return getResult();
 }
+
+//===----------------------------------------------------------------------===//
+// MatMulNBitsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatMulNBitsOp::verify() {
+  int64_t bits = getBits(), group = getGroupSize();
+  if (bits != 4 && bits != 8)
+    return emitOpError() << "bits must be 4 or 8, got " << bits;
+  if (group <= 0 || group % 2 != 0)
+    return emitOpError() << "group_size must be positive and even, got "
+                         << group;
+  RankedTensorType in = getInput().getType(), out = getType();
+  if (in.getRank() < 2 || out.getRank() != in.getRank())
+    return emitOpError() << "input and result must have the same rank >= 2";
+  if (!in.hasStaticShape() || !out.hasStaticShape())
+    return emitOpError() << "input and result must have static shapes";
+  int64_t k = in.getShape().back();
+  if (k % group != 0)
+    return emitOpError() << "group_size " << group
+                         << " does not divide the reduction size " << k;
+  int64_t blocks = k / group, blob = group * bits / 8;
+  RankedTensorType w = getWeight().getType();
+  if (w.getRank() != 3 || w.isDynamicDim(0) || w.getDimSize(1) != blocks ||
+      w.getDimSize(2) != blob)
+    return emitOpError() << "weight must be tensor<Nx" << blocks << "x" << blob
+                         << "xi8> (N x groups x bytes per group), got " << w;
+  int64_t n = w.getDimSize(0);
+  SmallVector<int64_t> expected(in.getShape());
+  expected.back() = n;
+  if (out.getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError() << "result must be " << in.clone(expected) << ", got "
+                         << out;
+  SmallVector<int64_t> paramShape = {n, blocks};
+  if (getScales().getType().getShape() != ArrayRef<int64_t>(paramShape))
+    return emitOpError() << "scales must be tensor<" << n << "x" << blocks
+                         << "xf32> (N x groups), got " << getScales().getType();
+  if (getZeroPoints() &&
+      getZeroPoints().getType().getShape() != ArrayRef<int64_t>(paramShape))
+    return emitOpError() << "zero_points must be tensor<" << n << "x" << blocks
+                         << "xi8> (N x groups), got "
+                         << getZeroPoints().getType();
+  return success();
+}

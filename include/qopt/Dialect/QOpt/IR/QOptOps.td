@@ -113,4 +113,64 @@ def QOpt_RequantizeOp : QOpt_Op<"requantize", [Pure]> {
   let hasFolder = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Weight-only quantization
+//===----------------------------------------------------------------------===//
+
+def QOpt_MatMulNBitsOp : QOpt_Op<"matmul_nbits", [Pure]> {
+  let summary = "float matmul with packed 4- or 8-bit per-group weights";
+  let description = [{
+    `Y[..., m, n] = sum_k A[..., m, k] * W[k, n]` where the weight is stored
+    in ONNX Runtime's com.microsoft MatMulNBits layout: `weight` holds, for
+    each output column `n` and each group `g` of `group_size` consecutive
+    values along K, `group_size * bits / 8` bytes; with 4 bits two values
+    share a byte, the lower K index in the low nibble. A stored value `q`
+    (unsigned, `[0, 2^bits)`) means
+
+        W[k, n] = (q - zero_point[n, g]) * scales[n, g],  g = k / group_size
+
+    computed in float32 (`q - zero_point` is exact). Without `zero_points`
+    the zero point is `2^(bits-1)` (8 for 4 bits, 128 for 8 bits), as in
+    MatMulNBits. `zero_points` holds one unsigned value per group in an i8
+    (not packed). Activations and the result are float32; K must be a
+    multiple of `group_size`, which is even.
+
+    ```mlir
+    // K = 64, N = 3, 4-bit, groups of 32: 2 groups of 16 bytes per column.
+    %y = qopt.matmul_nbits %a, %w scales %s bits 4 group_size 32
+        : tensor<1x64xf32>, tensor<3x2x16xi8>, tensor<3x2xf32> -> tensor<1x3xf32>
+    ```
+
+    qopt-legalize{mode=weight-only} produces it from matmuls with constant
+    weights and the ONNX importer from MatMulNBits nodes; the CPU lowering
+    (qopt-cpu-matmul-nbits) dequantizes each block in registers inside the
+    GEMM loop. docs/weight-only.md describes the layout and the numerics.
+  }];
+  let arguments = (ins
+    RankedTensorOf<[F32]>:$input,
+    RankedTensorOf<[I8]>:$weight,
+    RankedTensorOf<[F32]>:$scales,
+    Optional<RankedTensorOf<[I8]>>:$zero_points,
+    I64Attr:$bits,
+    I64Attr:$group_size);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `scales` $scales (`zero_points` $zero_points^)?
+    `bits` $bits `group_size` $group_size attr-dict `:`
+    type($input) `,` type($weight) `,` type($scales)
+    (`,` type($zero_points)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The reduction size K (the input's last dimension).
+    int64_t getK() {
+      return getInput().getType().getShape().back();
+    }
+    /// The number of output columns N.
+    int64_t getN() { return getWeight().getType().getDimSize(0); }
+    /// The zero point used when `zero_points` is absent: 2^(bits-1).
+    int64_t getDefaultZeroPoint() { return int64_t(1) << (getBits() - 1); }
+  }];
+}
+
 #endif // QOPT_DIALECT_QOPT_IR_QOPTOPS_TD

@@ -1,0 +1,412 @@
+//===- CPUMatMulNBits.cpp - weight-only GEMM, dequantized in registers ----===//
+//
+// qopt-cpu-matmul-nbits: lowers qopt.matmul_nbits (4- or 8-bit per-group
+// weights, float activations) to a register-tiled loop nest of scf.for over
+// vector ops on tensors. The weight stays 4 or 8 bits per value in memory:
+// it is repacked at compile time so that one 16-byte load feeds 16 columns,
+// and each value is turned into a float in a register (zero-extend, mask or
+// shift, OR into the mantissa of 2^23, subtract 2^23 + zero point: exact),
+// then scaled per group. No float copy of the weight matrix exists at any
+// point. At one row (GEMV) the loop is memory bound and keeps the work per
+// loaded byte minimal: the scale is applied once per group and 16 columns.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Conversion/Passes.h"
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <cstring>
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_CPUMATMULNBITS
+#include "qopt/Conversion/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+/// 2^23 as float bits: OR-ing an integer q < 2^23 into its mantissa gives
+/// the float 2^23 + q exactly.
+static constexpr int32_t kMagicBits = 0x4B000000;
+static constexpr float kMagic = 8388608.0f;
+/// Columns per vector.
+static constexpr int64_t kLanes = 16;
+
+namespace {
+
+/// The raw bytes of a constant i8 tensor (splats expanded).
+static std::optional<std::vector<uint8_t>> getConstantBytes(Value value) {
+  DenseElementsAttr attr;
+  if (!matchPattern(value, m_Constant(&attr)) ||
+      !attr.getElementType().isInteger(8))
+    return std::nullopt;
+  int64_t n = attr.getNumElements();
+  ArrayRef<char> raw = attr.getRawData();
+  if (attr.isSplat())
+    return std::vector<uint8_t>(n, static_cast<uint8_t>(raw[0]));
+  return std::vector<uint8_t>(raw.begin(), raw.end());
+}
+
+static std::optional<std::vector<float>> getConstantF32(Value value) {
+  DenseElementsAttr attr;
+  if (!matchPattern(value, m_Constant(&attr)) || !attr.getElementType().isF32())
+    return std::nullopt;
+  auto range = attr.getValues<float>();
+  return std::vector<float>(range.begin(), range.end());
+}
+
+/// The weight, scales and zero points in the kernel's layout.
+struct PackedNBits {
+  /// [tiles][K / valuesPerByte][16] i8.
+  Value bytes;
+  /// [tiles][groups][16] f32: the scale, 0 in padding columns.
+  Value scales;
+  /// [tiles][groups][16] f32: 2^23 + zero point.
+  Value offsets;
+  int64_t tiles;
+};
+
+class MatMulNBitsEmitter {
+public:
+  MatMulNBitsEmitter(OpBuilder &b, Location loc, MatMulNBitsOp op,
+                     const PackedNBits &packed, int64_t tileM, int64_t tileN)
+      : b(b), loc(loc), packed(packed), tileM(tileM), tileN(tileN) {
+    bits = op.getBits();
+    group = op.getGroupSize();
+    k = op.getK();
+    n = op.getN();
+    groups = k / group;
+    f32 = b.getF32Type();
+    i32 = b.getI32Type();
+    fVec = VectorType::get({kLanes}, f32);
+    iVec = VectorType::get({kLanes}, i32);
+  }
+
+  /// Y[M, N] = A[M, K] * W, written into `out`.
+  Value emit(Value a, Value out, int64_t m) {
+    auto loop = scf::ForOp::create(
+        b, loc, index(0), index(packed.tiles), index(tileN), ValueRange{out},
+        [&](OpBuilder &nb, Location, Value t0, ValueRange iter) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(nb.getInsertionBlock());
+          Value cur = iter[0];
+          int64_t rows = m > 1 ? std::min<int64_t>(tileM, m) : 1;
+          int64_t full = m / rows * rows;
+          cur = emitRows(a, t0, 0, full, rows, cur);
+          if (full < m)
+            cur = emitRows(a, t0, full, m, 1, cur);
+          scf::YieldOp::create(b, loc, cur);
+        });
+    return loop.getResult(0);
+  }
+
+private:
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, int64_t v) {
+    return v == 0 ? x : arith::AddIOp::create(b, loc, x, index(v)).getResult();
+  }
+  Value mul(Value x, int64_t v) {
+    return v == 1 ? x : arith::MulIOp::create(b, loc, x, index(v)).getResult();
+  }
+  Value splatI32(int32_t v) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(iVec, b.getI32IntegerAttr(v)));
+  }
+  Value zeroF() {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(fVec, b.getF32FloatAttr(0.0f)));
+  }
+  /// One vector<16xf32> of a [tiles][groups][16] parameter tensor.
+  Value readParam(Value tensor, Value tile, Value g) {
+    Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+    return vector::TransferReadOp::create(b, loc, fVec, tensor,
+                                          ValueRange{tile, g, index(0)}, pad,
+                                          ArrayRef<bool>{true});
+  }
+  /// The activation a[row, kIndex] broadcast to 16 lanes.
+  Value readAct(Value a, Value row, Value kIndex) {
+    Value scalar =
+        tensor::ExtractOp::create(b, loc, a, ValueRange{row, kIndex});
+    return vector::BroadcastOp::create(b, loc, fVec, scalar);
+  }
+
+  /// The two K steps (k0, k0 + 1) of 16 columns of tile `tile`, as floats
+  /// q - zero point (exact): `offset` is 2^23 + zero point.
+  std::pair<Value, Value> dequantPair(Value tile, Value kPair, Value offset) {
+    Type i8 = b.getI8Type();
+    Value pad = arith::ConstantIntOp::create(b, loc, i8, 0);
+    auto bytesType = VectorType::get({kLanes}, i8);
+    auto toFloat = [&](Value ints) {
+      Value withMagic =
+          arith::OrIOp::create(b, loc, ints, splatI32(kMagicBits));
+      Value asFloat = arith::BitcastOp::create(b, loc, fVec, withMagic);
+      return arith::SubFOp::create(b, loc, asFloat, offset).getResult();
+    };
+    if (bits == 4) {
+      Value bytes = vector::TransferReadOp::create(
+          b, loc, bytesType, packed.bytes, ValueRange{tile, kPair, index(0)},
+          pad, ArrayRef<bool>{true});
+      Value wide = arith::ExtUIOp::create(b, loc, iVec, bytes);
+      Value lo = arith::AndIOp::create(b, loc, wide, splatI32(15));
+      Value hi = arith::ShRUIOp::create(b, loc, wide, splatI32(4));
+      return {toFloat(lo), toFloat(hi)};
+    }
+    Value k0 = mul(kPair, 2);
+    Value first = vector::TransferReadOp::create(
+        b, loc, bytesType, packed.bytes, ValueRange{tile, k0, index(0)}, pad,
+        ArrayRef<bool>{true});
+    Value second = vector::TransferReadOp::create(
+        b, loc, bytesType, packed.bytes, ValueRange{tile, add(k0, 1), index(0)},
+        pad, ArrayRef<bool>{true});
+    return {toFloat(arith::ExtUIOp::create(b, loc, iVec, first)),
+            toFloat(arith::ExtUIOp::create(b, loc, iVec, second))};
+  }
+
+  /// Rows [lb, ub) in steps of `rows`, tiles [t0, t0 + tileN).
+  Value emitRows(Value a, Value t0, int64_t lb, int64_t ub, int64_t rows,
+                 Value out) {
+    if (lb >= ub)
+      return out;
+    auto loop = scf::ForOp::create(
+        b, loc, index(lb), index(ub), index(rows), ValueRange{out},
+        [&](OpBuilder &nb, Location, Value m0, ValueRange iter) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(nb.getInsertionBlock());
+          SmallVector<Value> tiles;
+          for (int64_t j = 0; j < tileN; ++j)
+            tiles.push_back(add(t0, j));
+          SmallVector<Value> accs(rows * tileN, zeroF());
+          auto groupLoop = scf::ForOp::create(
+              b, loc, index(0), index(groups), index(1), accs,
+              [&](OpBuilder &gb, Location, Value g, ValueRange gIter) {
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPointToStart(gb.getInsertionBlock());
+                SmallVector<Value> next =
+                    rows == 1 ? emitGemvGroup(a, m0, tiles, g, gIter)
+                              : emitGemmGroup(a, m0, rows, tiles, g, gIter);
+                scf::YieldOp::create(b, loc, next);
+              });
+          Value cur = iter[0];
+          bool inBounds = n % kLanes == 0 && packed.tiles * kLanes == n;
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t j = 0; j < tileN; ++j)
+              cur = vector::TransferWriteOp::create(
+                        b, loc, groupLoop.getResult(r * tileN + j), cur,
+                        ValueRange{add(m0, r), mul(tiles[j], kLanes)},
+                        ArrayRef<bool>{inBounds})
+                        .getResult();
+          scf::YieldOp::create(b, loc, cur);
+        });
+    return loop.getResult(0);
+  }
+
+  /// One group at one row: even and odd K steps in two accumulators per
+  /// tile, then acc += (even + odd) * scale.
+  SmallVector<Value> emitGemvGroup(Value a, Value m0, ArrayRef<Value> tiles,
+                                   Value g, ValueRange accs) {
+    SmallVector<Value> offsets, init;
+    for (Value tile : tiles) {
+      offsets.push_back(readParam(packed.offsets, tile, g));
+      init.push_back(zeroF());
+      init.push_back(zeroF());
+    }
+    Value pairBase = mul(g, group / 2);
+    auto inner = scf::ForOp::create(
+        b, loc, index(0), index(group / 2), index(1), init,
+        [&](OpBuilder &ib, Location, Value p, ValueRange iter) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ib.getInsertionBlock());
+          Value kPair = arith::AddIOp::create(b, loc, pairBase, p);
+          Value k0 = mul(kPair, 2);
+          Value aEven = readAct(a, m0, k0), aOdd = readAct(a, m0, add(k0, 1));
+          SmallVector<Value> next;
+          for (auto [j, tile] : llvm::enumerate(tiles)) {
+            auto [even, odd] = dequantPair(tile, kPair, offsets[j]);
+            next.push_back(
+                vector::FMAOp::create(b, loc, even, aEven, iter[2 * j]));
+            next.push_back(
+                vector::FMAOp::create(b, loc, odd, aOdd, iter[2 * j + 1]));
+          }
+          scf::YieldOp::create(b, loc, next);
+        });
+    SmallVector<Value> next;
+    for (auto [j, tile] : llvm::enumerate(tiles)) {
+      Value scale = readParam(packed.scales, tile, g);
+      Value sum = arith::AddFOp::create(b, loc, inner.getResult(2 * j),
+                                        inner.getResult(2 * j + 1));
+      next.push_back(vector::FMAOp::create(b, loc, sum, scale, accs[j]));
+    }
+    return next;
+  }
+
+  /// One group at `rows` rows: each weight vector is dequantized and scaled
+  /// once, w = (q - zp) * scale, and used by every row.
+  SmallVector<Value> emitGemmGroup(Value a, Value m0, int64_t rows,
+                                   ArrayRef<Value> tiles, Value g,
+                                   ValueRange accs) {
+    SmallVector<Value> offsets, scales;
+    for (Value tile : tiles) {
+      offsets.push_back(readParam(packed.offsets, tile, g));
+      scales.push_back(readParam(packed.scales, tile, g));
+    }
+    Value pairBase = mul(g, group / 2);
+    auto inner = scf::ForOp::create(
+        b, loc, index(0), index(group / 2), index(1), accs,
+        [&](OpBuilder &ib, Location, Value p, ValueRange iter) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ib.getInsertionBlock());
+          Value kPair = arith::AddIOp::create(b, loc, pairBase, p);
+          Value k0 = mul(kPair, 2);
+          SmallVector<Value> even, odd;
+          for (auto [j, tile] : llvm::enumerate(tiles)) {
+            auto [e, o] = dequantPair(tile, kPair, offsets[j]);
+            even.push_back(arith::MulFOp::create(b, loc, e, scales[j]));
+            odd.push_back(arith::MulFOp::create(b, loc, o, scales[j]));
+          }
+          SmallVector<Value> next(iter.begin(), iter.end());
+          for (int64_t r = 0; r < rows; ++r) {
+            Value row = add(m0, r);
+            Value aEven = readAct(a, row, k0),
+                  aOdd = readAct(a, row, add(k0, 1));
+            for (size_t j = 0; j < tiles.size(); ++j) {
+              Value &acc = next[r * tiles.size() + j];
+              acc = vector::FMAOp::create(b, loc, aEven, even[j], acc);
+              acc = vector::FMAOp::create(b, loc, aOdd, odd[j], acc);
+            }
+          }
+          scf::YieldOp::create(b, loc, next);
+        });
+    return SmallVector<Value>(inner.getResults());
+  }
+
+  OpBuilder &b;
+  Location loc;
+  const PackedNBits &packed;
+  int64_t tileM, tileN;
+  int64_t bits, group, k, n, groups;
+  Type f32, i32;
+  VectorType fVec, iVec;
+};
+
+class CPUMatMulNBitsPass
+    : public qopt::impl::CPUMatMulNBitsBase<CPUMatMulNBitsPass> {
+public:
+  using Base::Base;
+  void runOnOperation() override;
+
+private:
+  FailureOr<PackedNBits> pack(OpBuilder &b, MatMulNBitsOp op);
+  LogicalResult rewrite(MatMulNBitsOp op);
+};
+} // namespace
+
+FailureOr<PackedNBits> CPUMatMulNBitsPass::pack(OpBuilder &b,
+                                                MatMulNBitsOp op) {
+  std::optional<std::vector<uint8_t>> bytes = getConstantBytes(op.getWeight());
+  if (!bytes)
+    return op.emitError() << "qopt-cpu-matmul-nbits: the packed weight must "
+                             "be a constant (it is repacked at compile time)";
+  std::optional<std::vector<float>> scales = getConstantF32(op.getScales());
+  if (!scales)
+    return op.emitError()
+           << "qopt-cpu-matmul-nbits: the scales must be a constant";
+  std::optional<std::vector<uint8_t>> zeroPoints;
+  if (op.getZeroPoints()) {
+    zeroPoints = getConstantBytes(op.getZeroPoints());
+    if (!zeroPoints)
+      return op.emitError()
+             << "qopt-cpu-matmul-nbits: the zero points must be a constant";
+  }
+  int64_t n = op.getN(), k = op.getK(), group = op.getGroupSize();
+  int64_t groups = k / group;
+  int64_t perByte = op.getBits() == 4 ? 2 : 1;
+  int64_t rowBytes = k / perByte;
+  int64_t tiles = llvm::divideCeil(llvm::divideCeil(n, kLanes), tileN) * tileN;
+
+  // Byte (n, kb) of the MatMulNBits layout, [N][groups][bytes per group],
+  // is byte kb of row n: groups are contiguous along K. With 4 bits, byte
+  // kb holds K = 2kb (low nibble) and 2kb + 1 (high nibble).
+  std::vector<int8_t> packedBytes(tiles * rowBytes * kLanes, 0);
+  for (int64_t col = 0; col < n; ++col) {
+    int64_t t = col / kLanes, c = col % kLanes;
+    const uint8_t *src = bytes->data() + col * rowBytes;
+    int8_t *dst = packedBytes.data() + t * rowBytes * kLanes + c;
+    for (int64_t kb = 0; kb < rowBytes; ++kb)
+      dst[kb * kLanes] = static_cast<int8_t>(src[kb]);
+  }
+  std::vector<float> packedScales(tiles * groups * kLanes, 0.0f);
+  std::vector<float> packedOffsets(tiles * groups * kLanes, kMagic);
+  int64_t defaultZp = op.getDefaultZeroPoint();
+  for (int64_t col = 0; col < n; ++col)
+    for (int64_t g = 0; g < groups; ++g) {
+      int64_t at = ((col / kLanes) * groups + g) * kLanes + col % kLanes;
+      packedScales[at] = (*scales)[col * groups + g];
+      int64_t zp = zeroPoints ? (*zeroPoints)[col * groups + g] : defaultZp;
+      packedOffsets[at] = kMagic + static_cast<float>(zp);
+    }
+
+  Location loc = op.getLoc();
+  PackedNBits result;
+  result.tiles = tiles;
+  auto bytesType =
+      RankedTensorType::get({tiles, rowBytes, kLanes}, b.getI8Type());
+  result.bytes = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(bytesType, ArrayRef<int8_t>(packedBytes)));
+  auto paramType =
+      RankedTensorType::get({tiles, groups, kLanes}, b.getF32Type());
+  result.scales = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(paramType, ArrayRef<float>(packedScales)));
+  result.offsets = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(paramType, ArrayRef<float>(packedOffsets)));
+  return result;
+}
+
+LogicalResult CPUMatMulNBitsPass::rewrite(MatMulNBitsOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  FailureOr<PackedNBits> packed = pack(b, op);
+  if (failed(packed))
+    return failure();
+  // Leading dimensions of the input are rows: [..., M, K] -> [rows, K].
+  RankedTensorType inType = op.getInput().getType();
+  RankedTensorType outType = op.getType();
+  int64_t rank = inType.getRank();
+  int64_t m = inType.getNumElements() / op.getK();
+  Value a = op.getInput();
+  SmallVector<ReassociationIndices> reassociation;
+  if (rank > 2) {
+    ReassociationIndices rowsDims;
+    for (int64_t d = 0; d + 1 < rank; ++d)
+      rowsDims.push_back(d);
+    reassociation = {rowsDims, {rank - 1}};
+    a = tensor::CollapseShapeOp::create(b, loc, a, reassociation);
+  }
+  Value out = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m, op.getN()},
+                                      b.getF32Type());
+  MatMulNBitsEmitter emitter(b, loc, op, *packed, tileM, tileN);
+  Value result = emitter.emit(a, out, m);
+  if (rank > 2)
+    result =
+        tensor::ExpandShapeOp::create(b, loc, outType, result, reassociation);
+  op.replaceAllUsesWith(result);
+  op.erase();
+  ++numRewritten;
+  return success();
+}
+
+void CPUMatMulNBitsPass::runOnOperation() {
+  if (tileM == 0 || tileN == 0) {
+    getOperation().emitError()
+        << "qopt-cpu-matmul-nbits: tile-m and tile-n must be positive";
+    return signalPassFailure();
+  }
+  SmallVector<MatMulNBitsOp> ops;
+  getOperation().walk([&](MatMulNBitsOp op) { ops.push_back(op); });
+  for (MatMulNBitsOp op : ops)
+    if (failed(rewrite(op)))
+      return signalPassFailure();
+}
