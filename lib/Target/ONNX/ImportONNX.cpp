@@ -11,6 +11,7 @@
 
 #include "Importer.h"
 
+#include "qopt/Dialect/QOpt/IR/QOptDialect.h"
 #include "qopt/Transforms/TensorNames.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -863,6 +864,17 @@ LogicalResult Importer::importInitializer(const onnxp::TensorProto &tensor) {
   return success();
 }
 
+/// The handler table's key of a node: its op_type in the default domain,
+/// `com.microsoft.` + op_type for ONNX Runtime's contrib operators (the few
+/// that qopt imports), empty for any other domain.
+static std::string handlerKey(const onnxp::NodeProto &node) {
+  if (node.domain().empty() || node.domain() == "ai.onnx")
+    return node.op_type();
+  if (node.domain() == "com.microsoft")
+    return "com.microsoft." + node.op_type();
+  return "";
+}
+
 LogicalResult Importer::importNode(const onnxp::NodeProto &nodeProto,
                                    int index) {
   node = &nodeProto;
@@ -872,13 +884,14 @@ LogicalResult Importer::importNode(const onnxp::NodeProto &nodeProto,
                       StringAttr::get(ctx, nodeProto.name().empty()
                                                ? nodeProto.op_type()
                                                : nodeProto.name()));
-  if (!nodeProto.domain().empty() && nodeProto.domain() != "ai.onnx")
+  std::string key = handlerKey(nodeProto);
+  if (key.empty())
     return error() << "operator domain '" << nodeProto.domain()
-                   << "' is not supported (only the default ONNX domain is)";
-  auto it = handlers.find(nodeProto.op_type());
+                   << "' is not supported (only the default ONNX domain "
+                      "and com.microsoft are)";
+  auto it = handlers.find(key);
   if (it == handlers.end())
-    return error() << "unknown or unsupported operator '" << nodeProto.op_type()
-                   << "'";
+    return error() << "unknown or unsupported operator '" << key << "'";
   for (int i = 0; i < nodeProto.input_size(); ++i) {
     const std::string &name = nodeProto.input(i);
     if (name.empty())
@@ -1068,13 +1081,15 @@ OwningOpRef<ModuleOp> Importer::importModel(const onnxp::ModelProto &model) {
       }
     for (const std::string &out : n.output())
       defined.insert(out);
-    if (!n.domain().empty() && n.domain() != "ai.onnx") {
+    std::string key = handlerKey(n);
+    if (key.empty()) {
       error() << "operator domain '" << n.domain()
-              << "' is not supported (only the default ONNX domain is)";
+              << "' is not supported (only the default ONNX domain and "
+                 "com.microsoft are)";
       return nullptr;
     }
-    if (!handlers.count(n.op_type())) {
-      error() << "unknown or unsupported operator '" << n.op_type() << "'";
+    if (!handlers.count(key)) {
+      error() << "unknown or unsupported operator '" << key << "'";
       return nullptr;
     }
   }
@@ -1135,9 +1150,10 @@ bool mlir::qopt::parseONNXInputShape(StringRef spec, ONNXImportOptions &options,
 OwningOpRef<ModuleOp> mlir::qopt::importONNX(llvm::MemoryBufferRef buffer,
                                              MLIRContext *context,
                                              const ONNXImportOptions &options) {
-  context->loadDialect<func::FuncDialect, arith::ArithDialect,
-                       math::MathDialect, linalg::LinalgDialect,
-                       tensor::TensorDialect, quant::QuantDialect>();
+  context
+      ->loadDialect<func::FuncDialect, arith::ArithDialect, math::MathDialect,
+                    linalg::LinalgDialect, tensor::TensorDialect,
+                    quant::QuantDialect, qopt::QOptDialect>();
   StringRef file = buffer.getBufferIdentifier();
   onnxp::ModelProto model;
   StringRef data = buffer.getBuffer();
@@ -1184,7 +1200,7 @@ ArrayRef<StringRef> mlir::qopt::getSupportedONNXOperators() {
 void mlir::qopt::registerONNXImportDialects(DialectRegistry &registry) {
   registry.insert<func::FuncDialect, arith::ArithDialect, math::MathDialect,
                   linalg::LinalgDialect, tensor::TensorDialect,
-                  quant::QuantDialect>();
+                  quant::QuantDialect, qopt::QOptDialect>();
 }
 
 void mlir::qopt::registerImportONNXTranslation() {
