@@ -44,6 +44,8 @@ void mlir::qopt::buildQuantizePipeline(OpPassManager &pm,
   legalize.calibrator = options.calibrator;
   legalize.percentile = options.percentile;
   legalize.allowMissingStats = options.allowMissingStats;
+  legalize.weightType = options.weightType;
+  legalize.dynamicGranularity = options.dynamicGranularity;
   pm.addPass(createLegalize(legalize));
   pm.addPass(createQuantizeKernels());
   FoldRequantOptions fold;

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LegalizeWeightOnly.h"
+#include "DynamicQuant.h"
 #include "qopt/Calibration/Calibrators.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Quant/QuantParams.h"
@@ -110,6 +111,10 @@ public:
   void runOnOperation() override;
 
 private:
+  /// Checks the options of mode=dynamic (LegalizeDynamic.cpp does the work).
+  LogicalResult initializeDynamic(Location loc);
+  DynamicLegalizeOptions dynamicOptions;
+
   LogicalResult legalizeFunction(func::FuncOp func);
   LogicalResult legalizeOp(Operation *op);
 
@@ -145,12 +150,11 @@ LogicalResult LegalizePass::initialize(MLIRContext *context) {
   if (mode != "static" && mode != "dynamic" && mode != "weight-only")
     return emitError(loc) << "qopt-legalize: unknown mode '" << mode
                           << "'; expected static, dynamic or weight-only";
-  if (mode == "dynamic")
-    return emitError(loc) << "qopt-legalize: mode=" << mode
-                          << " is not implemented yet";
   if (weightClip != "none" && weightClip != "search")
     return emitError(loc) << "qopt-legalize: unknown weight-clip '"
                           << weightClip << "'; expected none or search";
+  if (failed(initializeDynamic(loc)))
+    return failure();
   if (mode == "weight-only") {
     if (weightBits != 8 && weightBits != 4)
       return emitError(loc) << "qopt-legalize: unsupported weight-bits "
@@ -209,6 +213,47 @@ LogicalResult LegalizePass::initialize(MLIRContext *context) {
   if (!(percentile > 0.0 && percentile <= 100.0))
     return emitError(loc) << "qopt-legalize: percentile " << percentile
                           << " is outside (0, 100]";
+  return success();
+}
+
+LogicalResult LegalizePass::initializeDynamic(Location loc) {
+  if (weightType != "s8" && weightType != "u8")
+    return emitError(loc) << "qopt-legalize: unknown weight-type '"
+                          << weightType << "'; expected s8 or u8";
+  if (dynamicGranularity != "tensor" && dynamicGranularity != "row")
+    return emitError(loc) << "qopt-legalize: unknown dynamic-granularity '"
+                          << dynamicGranularity << "'; expected tensor or row";
+  if (mode != "dynamic") {
+    if (weightType != "s8")
+      return emitError(loc) << "qopt-legalize: weight-type=" << weightType
+                            << " is only used by mode=dynamic";
+    if (dynamicGranularity != "tensor")
+      return emitError(loc)
+             << "qopt-legalize: dynamic-granularity=" << dynamicGranularity
+             << " is only used by mode=dynamic";
+    return success();
+  }
+  // Activations are ONNX Runtime's DynamicQuantizeLinear: asymmetric u8.
+  if (activations != "asymmetric")
+    return emitError(loc)
+           << "qopt-legalize: mode=dynamic quantizes activations asymmetric "
+              "u8 (ONNX Runtime's DynamicQuantizeLinear); activations="
+           << activations << " is not supported";
+  if (activationType == "i16")
+    return emitError(loc) << "qopt-legalize: mode=dynamic quantizes "
+                             "activations to u8; activation-type=i16 is not "
+                             "supported";
+  if (weights == "per-group" || groupSize != 0)
+    return emitError(loc) << "qopt-legalize: mode=dynamic quantizes weights "
+                             "per channel or per tensor; per-group weights "
+                             "belong to mode=weight-only";
+  if (weightBits != 8)
+    return emitError(loc) << "qopt-legalize: mode=dynamic quantizes weights "
+                             "to 8 bits; weight-bits="
+                          << weightBits.getValue() << " is not supported";
+  dynamicOptions.perChannelWeights = weights == "per-channel";
+  dynamicOptions.unsignedWeights = weightType == "u8";
+  dynamicOptions.perRowActivations = dynamicGranularity == "row";
   return success();
 }
 
@@ -921,9 +966,18 @@ LogicalResult LegalizePass::legalizeFunction(func::FuncOp func) {
 
 void LegalizePass::runOnOperation() {
   qdqCache.clear();
-  for (auto func : getOperation().getOps<func::FuncOp>())
-    if (failed(legalizeFunction(func)))
+  if (mode == "dynamic") {
+    DynamicLegalizeCounts counts;
+    if (failed(legalizeDynamic(getOperation(), dynamicOptions, counts)))
       return signalPassFailure();
+    numQuantizedOps += counts.quantizedOps;
+    numFloatOps += counts.floatOps;
+    numWeights += counts.weights;
+  } else {
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (failed(legalizeFunction(func)))
+        return signalPassFailure();
+  }
   // The statistics are consumed: the QDQ types now carry what they said, and
   // kernels match producer -> consumer chains without them in between.
   getOperation().walk([](StatsOp stats) {

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "DynamicQuant.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Quant/FixedPoint.h"
 #include "qopt/Transforms/Passes.h"
@@ -605,7 +606,8 @@ void LowerQuantPass::runOnOperation() {
   // Phase 1: the arithmetic, on the original types.
   SmallVector<Operation *> quantOps;
   module.walk([&](Operation *op) {
-    if (isa<quant::QuantizeCastOp, quant::DequantizeCastOp, RequantizeOp>(op))
+    if (isa<quant::QuantizeCastOp, quant::DequantizeCastOp, RequantizeOp,
+            DynamicQuantizeOp>(op))
       quantOps.push_back(op);
   });
   OpBuilder builder(ctx);
@@ -615,6 +617,8 @@ void LowerQuantPass::runOnOperation() {
       result = lowerQuantizeCast(builder, qcast);
     else if (auto dcast = dyn_cast<quant::DequantizeCastOp>(op))
       result = lowerDequantizeCast(builder, dcast);
+    else if (auto dynamic = dyn_cast<DynamicQuantizeOp>(op))
+      result = lowerDynamicQuantize(builder, dynamic);
     else
       result = lowerRequantize(builder, cast<RequantizeOp>(op),
                                requantMode == "float");

@@ -55,6 +55,7 @@
 #include "qopt/InitAll.h"
 #include "qopt/Pipelines/LowerCPUPipeline.h"
 #include "qopt/Target/ONNX/ImportONNX.h"
+#include "qopt/Transforms/LowerDynamicQuantize.h"
 #include "qopt/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -236,9 +237,15 @@ static QuantInfo getInfo(quant::QuantizedType q) {
 
 /// Rewrites quant.qcast / dcast / scast in `func` into linalg.generic on
 /// storage integers: q = clamp(roundeven(x / s) + zp), x = (q - zp) * s, as
-/// ONNX Runtime computes them.
+/// ONNX Runtime computes them; qopt.dynamic_quantize gets qopt's lowering.
 static void lowerQuantOps(func::FuncOp func) {
   OpBuilder b(func.getContext());
+  // DynamicQuantizeLinear (imported as qopt.dynamic_quantize): qopt's own
+  // lowering, ONNX Runtime's rule.
+  SmallVector<qopt::DynamicQuantizeOp> dynamicOps;
+  func.walk([&](qopt::DynamicQuantizeOp op) { dynamicOps.push_back(op); });
+  for (qopt::DynamicQuantizeOp op : dynamicOps)
+    (void)lowerDynamicQuantize(b, op);
   llvm::DenseMap<Value, Value> storage;
   SmallVector<Operation *> dead;
   auto generic = [&](Location loc, Value in, const QuantInfo &info,

@@ -104,6 +104,16 @@ struct QuantizeOptions : public PassPipelineOptions<QuantizeOptions> {
       *this, "allow-missing-stats",
       llvm::cl::desc("Keep ops without statistics in float"),
       llvm::cl::init(false)};
+  Option<std::string> weightType{
+      *this, "weight-type",
+      llvm::cl::desc("mode=dynamic weight storage: s8 (symmetric) or u8 "
+                     "(asymmetric)"),
+      llvm::cl::init("s8")};
+  Option<std::string> dynamicGranularity{
+      *this, "dynamic-granularity",
+      llvm::cl::desc("mode=dynamic activation scales: tensor or row (one per "
+                     "row, per token)"),
+      llvm::cl::init("tensor")};
   Option<std::string> requantMode{
       *this, "requant-mode",
       llvm::cl::desc("Requantization arithmetic: fixed-point or float"),

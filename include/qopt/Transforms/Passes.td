@@ -188,6 +188,28 @@ def Legalize : Pass<"qopt-legalize", "::mlir::ModuleOp"> {
     A value that needs statistics and has none is an error naming it, unless
     `allow-missing-stats=true`, which keeps its consumer in float and warns.
     The `qopt.stats` ops are consumed: none is left after the pass.
+
+    `mode=dynamic` needs no statistics (docs/dynamic-quantization.md): each
+    matmul, batch_matmul or convolution with a constant weight gets its
+    weight quantized now (s8 symmetric, or `weight-type=u8` asymmetric; per
+    channel or `weights=per-tensor`) and its activation quantized by the
+    generated code at run time with `qopt.dynamic_quantize` (ONNX Runtime's
+    DynamicQuantizeLinear, per tensor, or per row with
+    `dynamic-granularity=row`), then an i8 contraction with an i32
+    accumulator and the float32 scaling ONNX Runtime applies. Ops it cannot
+    rewrite stay float with a remark (statistic `float-ops`).
+
+    ```mlir
+    // After qopt-legalize{mode=dynamic} on a matmul with a constant weight
+    %q, %s, %z = qopt.dynamic_quantize %x
+        : tensor<4x64xf32> -> tensor<4x64xi8>, tensor<f32>, tensor<i8>
+    %qs = linalg.generic ... { arith.xori %v, -128 } // u8 -> i8
+    %acc = linalg.matmul ins(%qs, %w : tensor<4x64xi8>, tensor<64x16xi8>)
+        outs(%zero : tensor<4x16xi32>) -> tensor<4x16xi32>
+    %y = linalg.generic ins(%acc, %z, %colsum, %s, %ws ...) {
+      // f32(acc + (128 - z) * colsum) * (s * ws)
+    } -> tensor<4x16xf32>
+    ```
   }];
   let dependentDialects = ["::mlir::qopt::QOptDialect",
                            "::mlir::quant::QuantDialect",
@@ -221,6 +243,12 @@ def Legalize : Pass<"qopt-legalize", "::mlir::ModuleOp"> {
     Option<"allowMissingStats", "allow-missing-stats", "bool", "false",
            "Keep ops whose inputs lack statistics in float (with a warning) "
            "instead of failing">,
+    Option<"weightType", "weight-type", "std::string", "\"s8\"",
+           "mode=dynamic weight storage: s8 (symmetric) or u8 (asymmetric)">,
+    Option<"dynamicGranularity", "dynamic-granularity", "std::string",
+           "\"tensor\"",
+           "mode=dynamic activation scales: tensor (one per tensor, as ONNX "
+           "Runtime) or row (one per row, per token)">,
   ];
   let statistics = [
     Statistic<"numQuantizedOps", "quantized-ops",

@@ -864,14 +864,15 @@ LogicalResult Importer::importInitializer(const onnxp::TensorProto &tensor) {
   return success();
 }
 
-static bool isDefaultDomain(const onnxp::NodeProto &n) {
-  return n.domain().empty() || n.domain() == "ai.onnx";
-}
-
-/// Handlers of the default domain are keyed by operator name, the others by
-/// `domain.Name` (com.microsoft.MatMulNBits).
-static std::string handlerKey(const onnxp::NodeProto &n) {
-  return isDefaultDomain(n) ? n.op_type() : n.domain() + "." + n.op_type();
+/// The handler table's key of a node: its op_type in the default domain,
+/// `com.microsoft.` + op_type for ONNX Runtime's contrib operators (the few
+/// that qopt imports), empty for any other domain.
+static std::string handlerKey(const onnxp::NodeProto &node) {
+  if (node.domain().empty() || node.domain() == "ai.onnx")
+    return node.op_type();
+  if (node.domain() == "com.microsoft")
+    return "com.microsoft." + node.op_type();
+  return "";
 }
 
 LogicalResult Importer::importNode(const onnxp::NodeProto &nodeProto,
@@ -883,14 +884,14 @@ LogicalResult Importer::importNode(const onnxp::NodeProto &nodeProto,
                       StringAttr::get(ctx, nodeProto.name().empty()
                                                ? nodeProto.op_type()
                                                : nodeProto.name()));
-  auto it = handlers.find(handlerKey(nodeProto));
-  if (it == handlers.end() && !isDefaultDomain(nodeProto))
+  std::string key = handlerKey(nodeProto);
+  if (key.empty())
     return error() << "operator domain '" << nodeProto.domain()
-                   << "' is not supported (only the default ONNX domain and "
-                      "com.microsoft's MatMulNBits are)";
+                   << "' is not supported (only the default ONNX domain "
+                      "and com.microsoft are)";
+  auto it = handlers.find(key);
   if (it == handlers.end())
-    return error() << "unknown or unsupported operator '" << nodeProto.op_type()
-                   << "'";
+    return error() << "unknown or unsupported operator '" << key << "'";
   for (int i = 0; i < nodeProto.input_size(); ++i) {
     const std::string &name = nodeProto.input(i);
     if (name.empty())
@@ -1080,14 +1081,15 @@ OwningOpRef<ModuleOp> Importer::importModel(const onnxp::ModelProto &model) {
       }
     for (const std::string &out : n.output())
       defined.insert(out);
-    if (!isDefaultDomain(n) && !handlers.count(handlerKey(n))) {
+    std::string key = handlerKey(n);
+    if (key.empty()) {
       error() << "operator domain '" << n.domain()
               << "' is not supported (only the default ONNX domain and "
-                 "com.microsoft's MatMulNBits are)";
+                 "com.microsoft are)";
       return nullptr;
     }
-    if (!handlers.count(handlerKey(n))) {
-      error() << "unknown or unsupported operator '" << n.op_type() << "'";
+    if (!handlers.count(key)) {
+      error() << "unknown or unsupported operator '" << key << "'";
       return nullptr;
     }
   }
@@ -1198,7 +1200,7 @@ ArrayRef<StringRef> mlir::qopt::getSupportedONNXOperators() {
 void mlir::qopt::registerONNXImportDialects(DialectRegistry &registry) {
   registry.insert<func::FuncDialect, arith::ArithDialect, math::MathDialect,
                   linalg::LinalgDialect, tensor::TensorDialect,
-                  quant::QuantDialect>();
+                  quant::QuantDialect, qopt::QOptDialect>();
 }
 
 void mlir::qopt::registerImportONNXTranslation() {

@@ -11,10 +11,16 @@
 // (acc * (sa*sb/sy), round half to even, + zy, saturate). com.microsoft
 // MatMulNBits (4- or 8-bit per-block weights, float activations) becomes
 // qopt.matmul_nbits, whose weight layout is MatMulNBits' own.
+// DynamicQuantizeLinear becomes qopt.dynamic_quantize; MatMulInteger takes
+// its A zero point from it at run time, and ONNX Runtime's contrib
+// com.microsoft.DynamicQuantizeMatMul becomes the same steps followed by
+// ORT's float32 scaling, float(acc) * (a_scale * b_scale) + bias
+// (docs/numerics.md, section 9).
 //
 //===----------------------------------------------------------------------===//
 
 #include "Importer.h"
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 
@@ -298,12 +304,76 @@ static FailureOr<Value> multiplier(Importer &im, unsigned saIdx, unsigned sbIdx,
   return im.constant(m, "", im.loc);
 }
 
+/// A's values minus a zero point known only at run time (a scalar tensor,
+/// such as DynamicQuantizeLinear's), as i32.
+static FailureOr<Value> subtractRuntimeZeroPoint(Importer &im, Value a,
+                                                 bool aUnsigned, Value zp,
+                                                 bool zpUnsigned) {
+  auto zpType = cast<RankedTensorType>(zp.getType());
+  if (zpType.getNumElements() != 1)
+    return im.error() << "a zero point computed at run time must be a scalar";
+  if (zpType.getRank() != 0)
+    zp = im.reshape(zp, {});
+  auto aType = cast<RankedTensorType>(a.getType());
+  return im.elementwise(
+      {a, zp}, aType.getShape(), im.b.getI32Type(),
+      [&](OpBuilder &nb, Location l, ValueRange v) -> Value {
+        Type i32 = nb.getI32Type();
+        Value x = aUnsigned ? (Value)arith::ExtUIOp::create(nb, l, i32, v[0])
+                            : (Value)arith::ExtSIOp::create(nb, l, i32, v[0]);
+        Value z = zpUnsigned ? (Value)arith::ExtUIOp::create(nb, l, i32, v[1])
+                             : (Value)arith::ExtSIOp::create(nb, l, i32, v[1]);
+        return arith::SubIOp::create(nb, l, x, z);
+      });
+}
+
+/// acc += x * (ext(w) - zw) with x already i32.
+static auto intMulAddI32(bool wUnsigned, int64_t zw) {
+  return [=](OpBuilder &nb, Location l, Value x, Value w, Value acc) -> Value {
+    Type i32 = nb.getI32Type();
+    Value we = wUnsigned ? (Value)arith::ExtUIOp::create(nb, l, i32, w)
+                         : (Value)arith::ExtSIOp::create(nb, l, i32, w);
+    if (zw)
+      we = arith::SubIOp::create(
+          nb, l, we,
+          arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(zw)));
+    return arith::AddIOp::create(nb, l, acc,
+                                 arith::MulIOp::create(nb, l, x, we));
+  };
+}
+
+/// MatMulInteger whose A zero point is computed at run time (the graph
+/// ONNX Runtime's quantize_dynamic writes: DynamicQuantizeLinear's zero
+/// point feeds it): the exact i32 sum of (a - za) * (b - zb).
+static LogicalResult importMatMulIntegerDynamic(Importer &im) {
+  int32_t at = im.dtype(0), bt = im.dtype(1);
+  if (im.dtype(2) != at)
+    return im.error() << "the A zero point has type " << typeName(im.dtype(2))
+                      << ", expected " << typeName(at);
+  FailureOr<int64_t> zb = uniformZeroPoint(im, 3, bt, "the B zero point");
+  if (failed(zb))
+    return failure();
+  FailureOr<Value> a =
+      subtractRuntimeZeroPoint(im, im.inStorage(0), isUnsignedType(at),
+                               im.inStorage(2), isUnsignedType(at));
+  if (failed(a))
+    return failure();
+  FailureOr<Value> acc =
+      buildMatMul(im, *a, im.inStorage(1), im.b.getI32Type(),
+                  /*allowNamed=*/false, intMulAddI32(isUnsignedType(bt), *zb));
+  if (failed(acc))
+    return failure();
+  return im.setOutput(0, *acc, onnxp::TensorProto_DataType_INT32);
+}
+
 static LogicalResult importMatMulLike(Importer &im, bool qlinear) {
   unsigned ai = 0, bi = qlinear ? 3 : 1;
   if (failed(im.checkArity(qlinear ? 8 : 2, qlinear ? 8 : 4)) ||
       failed(checkInt8(im, ai)) || failed(checkInt8(im, bi)))
     return failure();
   int32_t at = im.dtype(ai), bt = im.dtype(bi);
+  if (!qlinear && im.hasInput(2) && !im.input(2).host)
+    return importMatMulIntegerDynamic(im);
   FailureOr<int64_t> za =
       uniformZeroPoint(im, qlinear ? 2 : 2, at, "the A zero point");
   FailureOr<int64_t> zb =
@@ -392,62 +462,28 @@ static LogicalResult importConvLike(Importer &im, bool qlinear) {
   return im.setOutput(0, y, (*zy)->dtype);
 }
 
+/// The u8 values, scale and zero point of DynamicQuantizeLinear on `x`, as
+/// qopt.dynamic_quantize computes them (ONNX Runtime's rule).
+static qopt::DynamicQuantizeOp dynamicQuantize(Importer &im, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  Type f32 = im.b.getF32Type(), i8 = im.b.getI8Type();
+  return qopt::DynamicQuantizeOp::create(im.b, im.loc, type.clone(i8),
+                                         RankedTensorType::get({}, f32),
+                                         RankedTensorType::get({}, i8), x);
+}
+
 static LogicalResult importDynamicQuantizeLinear(Importer &im) {
   if (failed(im.checkArity(1, 1, 3)))
     return failure();
   if (im.dtype(0) != onnxp::TensorProto_DataType_FLOAT)
     return im.error() << "the input must be FLOAT";
-  Type f32 = im.b.getF32Type(), i8 = im.b.getI8Type();
-  Value x = im.in(0);
-  ArrayRef<int64_t> shape = im.shape(0);
-  SmallVector<int64_t> all;
-  for (int64_t i = 0, e = shape.size(); i < e; ++i)
-    all.push_back(i);
-  Value mn = im.reduce(x, all, false, im.highestAttr(f32, false),
-                       [](OpBuilder &nb, Location l, Value v, Value acc) {
-                         return (Value)arith::MinimumFOp::create(nb, l, acc, v);
-                       });
-  Value mx = im.reduce(x, all, false, im.lowestAttr(f32, false),
-                       [](OpBuilder &nb, Location l, Value v, Value acc) {
-                         return (Value)arith::MaximumFOp::create(nb, l, acc, v);
-                       });
-  // The range always includes 0; scale = (max - min) / 255.
-  Value scale = im.elementwise(
-      {mn, mx}, {}, f32, [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value zero = im.scalar(nb, l, f32, 0);
-        Value lo = arith::MinimumFOp::create(nb, l, a[0], zero);
-        Value hi = arith::MaximumFOp::create(nb, l, a[1], zero);
-        Value d = arith::SubFOp::create(nb, l, hi, lo);
-        return (Value)arith::DivFOp::create(nb, l, d,
-                                            im.scalar(nb, l, f32, 255));
-      });
-  // zp = round(saturate(0 - min / scale)), kept in f32 for the next step.
-  Value zpF = im.elementwise(
-      {mn, scale}, {}, f32, [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value zero = im.scalar(nb, l, f32, 0);
-        Value lo = arith::MinimumFOp::create(nb, l, a[0], zero);
-        Value q = arith::DivFOp::create(nb, l, lo, a[1]);
-        Value z = arith::SubFOp::create(nb, l, zero, q);
-        z = arith::MaximumFOp::create(nb, l, z, zero);
-        z = arith::MinimumFOp::create(nb, l, z, im.scalar(nb, l, f32, 255));
-        return (Value)math::RoundEvenOp::create(nb, l, z);
-      });
-  Value y = im.elementwise(
-      {x, scale, zpF}, shape, i8, [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value q = arith::DivFOp::create(nb, l, a[0], a[1]);
-        q = math::RoundEvenOp::create(nb, l, q);
-        q = arith::AddFOp::create(nb, l, q, a[2]);
-        q = arith::MaximumFOp::create(nb, l, q, im.scalar(nb, l, f32, 0));
-        q = arith::MinimumFOp::create(nb, l, q, im.scalar(nb, l, f32, 255));
-        return (Value)arith::FPToUIOp::create(nb, l, i8, q);
-      });
-  Value zp =
-      im.elementwise(zpF, {}, i8, [&](OpBuilder &nb, Location l, ValueRange a) {
-        return (Value)arith::FPToUIOp::create(nb, l, i8, a[0]);
-      });
-  if (failed(im.setOutput(0, y, onnxp::TensorProto_DataType_UINT8)) ||
-      failed(im.setOutput(1, scale, onnxp::TensorProto_DataType_FLOAT)) ||
-      failed(im.setOutput(2, zp, onnxp::TensorProto_DataType_UINT8)))
+  auto dq = dynamicQuantize(im, im.in(0));
+  if (failed(
+          im.setOutput(0, dq.getOutput(), onnxp::TensorProto_DataType_UINT8)) ||
+      failed(
+          im.setOutput(1, dq.getScale(), onnxp::TensorProto_DataType_FLOAT)) ||
+      failed(im.setOutput(2, dq.getZeroPoint(),
+                          onnxp::TensorProto_DataType_UINT8)))
     return failure();
   return success();
 }
@@ -566,6 +602,79 @@ static LogicalResult importMatMulNBits(Importer &im) {
   return im.setOutput(0, y, onnxp::TensorProto_DataType_FLOAT);
 }
 
+/// com.microsoft.DynamicQuantizeMatMul(A, B, b_scale, b_zero_point?, bias?):
+/// A quantized as DynamicQuantizeLinear, the exact i32 product with B, then
+/// float(acc) * (a_scale * b_scale) + bias in float32, as ONNX Runtime
+/// computes it (docs/numerics.md, section 9).
+static LogicalResult importDynamicQuantizeMatMul(Importer &im) {
+  if (failed(im.checkArity(3, 5)))
+    return failure();
+  if (im.dtype(0) != onnxp::TensorProto_DataType_FLOAT)
+    return im.error() << "input 0 (A) must be FLOAT, got "
+                      << typeName(im.dtype(0));
+  if (failed(checkInt8(im, 1)))
+    return failure();
+  int32_t bt = im.dtype(1);
+  FailureOr<int64_t> zb = uniformZeroPoint(im, 3, bt, "the B zero point");
+  if (failed(zb))
+    return failure();
+  ArrayRef<int64_t> bs = im.shape(1);
+  if (bs.size() != 2)
+    return im.error() << "B must be 2-D, got rank " << bs.size();
+  int64_t n = bs[1];
+  FailureOr<const HostTensor *> sb = im.constInput(2, "the B scale");
+  if (failed(sb))
+    return failure();
+  int64_t ns = (*sb)->numel();
+  if (!(*sb)->isFloat() || (ns != 1 && ns != n))
+    return im.error() << "the B scale must be FLOAT with 1 or " << n
+                      << " elements";
+  HostTensor scales = HostTensor::make(onnxp::TensorProto_DataType_FLOAT,
+                                       ns == 1 ? SmallVector<int64_t>{}
+                                               : SmallVector<int64_t>{n});
+  for (int64_t i = 0; i < ns; ++i) {
+    double s = (*sb)->getDouble(i);
+    if (!(s > 0) || !std::isfinite(s))
+      return im.error() << "B scale " << s
+                        << " is invalid (it must be positive and finite)";
+    scales.setDouble(i, s);
+  }
+  Value bias;
+  if (im.hasInput(4)) {
+    if (im.dtype(4) != onnxp::TensorProto_DataType_FLOAT ||
+        im.shape(4).size() != 1 || im.shape(4)[0] != n)
+      return im.error() << "the bias must be FLOAT of shape [" << n << "]";
+    bias = im.in(4);
+  }
+  auto dq = dynamicQuantize(im, im.in(0));
+  FailureOr<Value> a =
+      subtractRuntimeZeroPoint(im, dq.getOutput(), /*aUnsigned=*/true,
+                               dq.getZeroPoint(), /*zpUnsigned=*/true);
+  if (failed(a))
+    return failure();
+  FailureOr<Value> acc =
+      buildMatMul(im, *a, im.inStorage(1), im.b.getI32Type(),
+                  /*allowNamed=*/false, intMulAddI32(isUnsignedType(bt), *zb));
+  if (failed(acc))
+    return failure();
+  Value bScale = im.constant(scales, "", im.loc);
+  SmallVector<Value> operands = {*acc, dq.getScale(), bScale};
+  if (bias)
+    operands.push_back(bias);
+  auto accType = cast<RankedTensorType>(acc->getType());
+  Value y = im.elementwise(
+      operands, accType.getShape(), im.b.getF32Type(),
+      [&](OpBuilder &nb, Location l, ValueRange v) -> Value {
+        Value f = arith::SIToFPOp::create(nb, l, nb.getF32Type(), v[0]);
+        Value s = arith::MulFOp::create(nb, l, v[1], v[2]);
+        Value r = arith::MulFOp::create(nb, l, f, s);
+        if (v.size() > 3)
+          r = arith::AddFOp::create(nb, l, r, v[3]);
+        return r;
+      });
+  return im.setOutput(0, y, onnxp::TensorProto_DataType_FLOAT);
+}
+
 void mlir::qopt::onnx_import::populateQuantOps(
     llvm::StringMap<Handler> &table) {
   table["QuantizeLinear"] = importQuantizeLinear;
@@ -580,4 +689,5 @@ void mlir::qopt::onnx_import::populateQuantOps(
   table["ConvInteger"] = [](Importer &im) { return importConvLike(im, false); };
   table["DynamicQuantizeLinear"] = importDynamicQuantizeLinear;
   table["com.microsoft.MatMulNBits"] = importMatMulNBits;
+  table["com.microsoft.DynamicQuantizeMatMul"] = importDynamicQuantizeMatMul;
 }

@@ -173,4 +173,58 @@ def QOpt_MatMulNBitsOp : QOpt_Op<"matmul_nbits", [Pure]> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Dynamic quantization
+//===----------------------------------------------------------------------===//
+
+def QOpt_DynamicQuantizeOp : QOpt_Op<"dynamic_quantize", [Pure]> {
+  let summary = "quantize to u8 with a scale and zero point computed from "
+                "the values (ONNX DynamicQuantizeLinear)";
+  let description = [{
+    Quantizes a float32 tensor to u8 with parameters computed at run time
+    from the tensor itself, bit for bit as ONNX Runtime's
+    `DynamicQuantizeLinear` (docs/numerics.md, section 9), all in float32:
+
+    ```text
+    lo = min(min(x), 0)        hi = max(max(x), 0)
+    scale = hi == lo ? 1 : (hi - lo) / 255
+    zero_point = roundeven(clamp(0 - lo / scale, 0, 255))
+    output = clamp(roundeven(x / scale) + zero_point, 0, 255)
+    ```
+
+    The u8 values are held in signless `i8` (their bit pattern), as qopt's
+    ONNX importer holds UINT8. The granularity follows from the parameter
+    types: rank-0 `scale` and `zero_point` give one pair for the whole tensor
+    (ONNX's op); a shape equal to the input's with the last dimension 1 gives
+    one pair per row (per token), the minimum and maximum taken along the
+    last dimension only.
+
+    ```mlir
+    // Per tensor.
+    %q, %s, %z = qopt.dynamic_quantize %x
+        : tensor<4x64xf32> -> tensor<4x64xi8>, tensor<f32>, tensor<i8>
+    // Per row.
+    %q, %s, %z = qopt.dynamic_quantize %x
+        : tensor<4x64xf32> -> tensor<4x64xi8>, tensor<4x1xf32>, tensor<4x1xi8>
+    ```
+
+    qopt-lower-quant lowers it to one min/max reduction (a linalg.generic
+    with two results), the parameter arithmetic, and an elementwise
+    quantization.
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$input);
+  let results = (outs RankedTensorOf<[I8]>:$output,
+                      RankedTensorOf<[F32]>:$scale,
+                      RankedTensorOf<[I8]>:$zero_point);
+  let assemblyFormat = [{
+    $input attr-dict `:` type($input) `->` type($output) `,` type($scale) `,`
+    type($zero_point)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// True when there is one scale per row rather than one per tensor.
+    bool isPerRow() { return getScale().getType().getRank() != 0; }
+  }];
+}
+
 #endif // QOPT_DIALECT_QOPT_IR_QOPTOPS_TD
