@@ -10,8 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "LegalizeWeightOnly.h"
 #include "DynamicQuant.h"
+#include "LegalizeWeightOnly.h"
 #include "qopt/Calibration/Calibrators.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Quant/QuantParams.h"
