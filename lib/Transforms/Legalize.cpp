@@ -802,20 +802,8 @@ LogicalResult LegalizePass::legalizeNarrowFloat(Operation *op, FloatType type) {
   for (Value init : linalgOp.getDpsInits())
     operands.push_back(init);
 
-  OperationState state(loc, op->getName());
-  state.addOperands(operands);
-  state.addTypes(op->getResultTypes());
-  state.addAttributes(op->getAttrs());
-  Region *region = state.addRegion();
-  auto *block = new Block();
-  region->push_back(block);
-  for (Value v : operands)
-    block->addArgument(getElementTypeOrSelf(v.getType()), loc);
-  ImplicitLocOpBuilder regionBuilder(loc, op->getContext());
-  regionBuilder.setInsertionPointToStart(block);
-  linalgOp.getRegionBuilder()(regionBuilder, *block, op->getAttrs(),
-                              [&]() { return op->emitError(); });
-  Operation *rebuilt = builder.create(state);
+  Operation *rebuilt =
+      rebuildNamedOp(builder, linalgOp, operands, op->getResultTypes());
 
   llvm::SetVector<Operation *> oldInputs;
   for (OpOperand *operand : linalgOp.getDpsInputOperands())

@@ -164,20 +164,7 @@ static Operation *rebuildInteger(OpBuilder &b, linalg::LinalgOp op, Value act,
           emptyOf(b, loc, resultType.getShape(), i32))
           .getResult(0);
   SmallVector<Value> operands = {act, weight, init};
-  OperationState state(loc, op->getName());
-  state.addOperands(operands);
-  state.addTypes(resultType.clone(i32));
-  state.addAttributes(op->getAttrs());
-  Region *region = state.addRegion();
-  auto *block = new Block();
-  region->push_back(block);
-  for (Value v : operands)
-    block->addArgument(getElementTypeOrSelf(v.getType()), loc);
-  ImplicitLocOpBuilder regionBuilder(loc, op->getContext());
-  regionBuilder.setInsertionPointToStart(block);
-  op.getRegionBuilder()(regionBuilder, *block, op->getAttrs(),
-                        [&]() { return op->emitError(); });
-  return b.create(state);
+  return rebuildNamedOp(b, op, operands, resultType.clone(i32));
 }
 
 LogicalResult DynamicLegalizer::legalize(linalg::LinalgOp op) {

@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Matchers.h"
 
 using namespace mlir;
@@ -191,4 +192,24 @@ mlir::qopt::getContractionDims(linalg::LinalgOp op) {
   if (reductionDims.size() == 1)
     dims.weightReduction = reductionDims.front();
   return dims;
+}
+
+Operation *mlir::qopt::rebuildNamedOp(OpBuilder &b, linalg::LinalgOp op,
+                                      ValueRange operands,
+                                      TypeRange resultTypes) {
+  Location loc = op.getLoc();
+  OperationState state(loc, op->getName());
+  state.addOperands(operands);
+  state.addTypes(resultTypes);
+  state.addAttributes(op->getAttrs());
+  Region *region = state.addRegion();
+  auto *block = new Block();
+  region->push_back(block);
+  for (Value v : operands)
+    block->addArgument(getElementTypeOrSelf(v.getType()), loc);
+  ImplicitLocOpBuilder regionBuilder(loc, op->getContext());
+  regionBuilder.setInsertionPointToStart(block);
+  op.getRegionBuilder()(regionBuilder, *block, op->getAttrs(),
+                        [&]() { return op->emitError(); });
+  return b.create(state);
 }

@@ -93,6 +93,12 @@ struct ContractionDims {
 /// convolution, the weight's only parallel loop (its channel C).
 std::optional<ContractionDims> getContractionDims(linalg::LinalgOp op);
 
+/// A copy of the named linalg op `op` (same name and attributes) on
+/// `operands` with `resultTypes`, its region rebuilt for the operands'
+/// element types by the op's own region builder. Inserted at `b`'s point.
+Operation *rebuildNamedOp(OpBuilder &b, linalg::LinalgOp op,
+                          ValueRange operands, TypeRange resultTypes);
+
 } // namespace mlir::qopt
 
 #endif // QOPT_TRANSFORMS_QUANTIZABLEOPS_H
