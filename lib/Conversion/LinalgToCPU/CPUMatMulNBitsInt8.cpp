@@ -90,6 +90,20 @@ private:
     return arith::ConstantOp::create(b, loc,
                                      DenseElementsAttr::get(type, value));
   }
+  Value addIndex(Value x, int64_t v) {
+    return v == 0 ? x : arith::AddIOp::create(b, loc, x, index(v)).getResult();
+  }
+  Value divIndex(Value x, int64_t v) {
+    return arith::DivUIOp::create(b, loc, x, index(v));
+  }
+  using UnitBody = llvm::function_ref<SmallVector<Value>(
+      Value k0, Value blk0, bool pair, int64_t size, ValueRange state)>;
+  /// Calls `body` for every unit of a row, threading `state`: an scf.for
+  /// over the full units of 128 values (pairs of 64-groups or 128-groups),
+  /// then the odd last 64-group, if any, at a constant position.
+  SmallVector<Value> forEachUnit(ValueRange state, UnitBody body);
+  SmallVector<Value> quantizeUnit(Value a, Value row, Value k0, Value blk0,
+                                  bool pair, int64_t size, ValueRange cur);
   Value quantizeA(Value a, Value codes, Value aScales, Value aSums);
   Value emitOutputs(Value codes, Value aScales, Value aSums, Value bias,
                     Value out);
@@ -171,6 +185,100 @@ LogicalResult Int8BlockEmitter::pack() {
   return success();
 }
 
+SmallVector<Value> Int8BlockEmitter::forEachUnit(ValueRange state,
+                                                 UnitBody body) {
+  bool pairs = group == 64;
+  int64_t full = pairs ? groups / 2 : groups;
+  SmallVector<Value> cur(state.begin(), state.end());
+  if (full > 0) {
+    auto loop = scf::ForOp::create(
+        b, loc, index(0), index(full), index(1), cur,
+        [&](OpBuilder &lb, Location, Value u, ValueRange iter) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(lb.getInsertionBlock());
+          Value k0 = arith::MulIOp::create(b, loc, u, index(128));
+          Value blk0 =
+              pairs ? arith::MulIOp::create(b, loc, u, index(2)).getResult()
+                    : u;
+          scf::YieldOp::create(b, loc, body(k0, blk0, pairs, 128, iter));
+        });
+    cur.assign(loop.getResults().begin(), loop.getResults().end());
+  }
+  if (pairs && groups % 2 == 1)
+    cur = body(index((groups - 1) * 64), index(groups - 1), false, 64, cur);
+  return cur;
+}
+
+/// Quantizes one unit (a pair of 64-groups, a 128-group or a 64-group) of
+/// row `row` starting at K index `k0` (first group `blk0`); `cur` is
+/// (codes, scales, block sums), returned updated.
+SmallVector<Value> Int8BlockEmitter::quantizeUnit(Value a, Value row, Value k0,
+                                                  Value blk0, bool pair,
+                                                  int64_t size,
+                                                  ValueRange cur) {
+  Value curCodes = cur[0], curScales = cur[1], curSums = cur[2];
+  Value pad = f32Const(0.0f);
+  SmallVector<Value> blockCodes;
+  int64_t blocks = pair ? 2 : 1;
+  for (int64_t i = 0; i < blocks; ++i) {
+    Value blk = addIndex(blk0, i);
+    auto vType = VectorType::get({group}, f32);
+    auto qType = VectorType::get({group}, i32);
+    Value v = vector::TransferReadOp::create(
+        b, loc, vType, a, ValueRange{row, addIndex(k0, i * group)}, pad,
+        ArrayRef<bool>{true});
+    Value absV = math::AbsFOp::create(b, loc, v);
+    Value amax = vector::ReductionOp::create(
+        b, loc, vector::CombiningKind::MAXNUMF, absV);
+    Value scale = arith::DivFOp::create(b, loc, amax, f32Const(127.0f));
+    Value isZero = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                         amax, f32Const(0.0f));
+    Value inv = arith::SelectOp::create(
+        b, loc, isZero, f32Const(0.0f),
+        arith::DivFOp::create(b, loc, f32Const(127.0f), amax));
+    Value invV = vector::BroadcastOp::create(b, loc, vType, inv);
+    Value x = arith::MulFOp::create(b, loc, v, invV);
+    Value r = math::RoundEvenOp::create(b, loc, x);
+    Value q = arith::FPToSIOp::create(b, loc, qType, r);
+    Value sum =
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, q);
+    Value sumF = arith::SIToFPOp::create(b, loc, f32, sum);
+    Value blkSum = arith::MulFOp::create(b, loc, scale, sumF);
+    curScales = tensor::InsertOp::create(b, loc, scale, curScales,
+                                         ValueRange{row, blk});
+    curSums =
+        tensor::InsertOp::create(b, loc, blkSum, curSums, ValueRange{row, blk});
+    blockCodes.push_back(q);
+  }
+  // Concatenate a pair, then permute into slice order.
+  Value unitCodes = blockCodes[0];
+  if (pair) {
+    SmallVector<int64_t> concat(128);
+    for (int64_t i = 0; i < 128; ++i)
+      concat[i] = i;
+    unitCodes =
+        vector::ShuffleOp::create(b, loc, blockCodes[0], blockCodes[1], concat);
+  }
+  SmallVector<int64_t> perm(size);
+  for (int64_t g = 0; g < size / kLanes; ++g)
+    for (int64_t l = 0; l < kLanes; ++l)
+      perm[g * kLanes + l] = unitElement(group, pair, g, l);
+  Value permuted =
+      vector::ShuffleOp::create(b, loc, unitCodes, unitCodes, perm);
+  Value slice0 = divIndex(k0, kLanes);
+  for (int64_t g = 0; g < size / kLanes; ++g) {
+    Value slice = vector::ExtractStridedSliceOp::create(
+        b, loc, permuted, ArrayRef<int64_t>{g * kLanes},
+        ArrayRef<int64_t>{kLanes}, ArrayRef<int64_t>{1});
+    curCodes = vector::TransferWriteOp::create(
+                   b, loc, slice, curCodes,
+                   ValueRange{row, addIndex(slice0, g), index(0)},
+                   ArrayRef<bool>{true})
+                   .getResult();
+  }
+  return {curCodes, curScales, curSums};
+}
+
 /// Per row and group: the scale, the block sum, and the codes in the
 /// permuted slice order, written to codes[row][K / 16][16] (i32).
 Value Int8BlockEmitter::quantizeA(Value a, Value codes, Value aScales,
@@ -180,67 +288,12 @@ Value Int8BlockEmitter::quantizeA(Value a, Value codes, Value aScales,
       [&](OpBuilder &nb, Location, Value row, ValueRange iter) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(nb.getInsertionBlock());
-        Value curCodes = iter[0], curScales = iter[1], curSums = iter[2];
-        Value pad = f32Const(0.0f);
-        for (const Unit &u : units) {
-          SmallVector<Value> blockCodes;
-          int64_t blocks = u.pair ? 2 : 1;
-          for (int64_t i = 0; i < blocks; ++i) {
-            int64_t blk = u.block0 + i;
-            auto vType = VectorType::get({group}, f32);
-            auto qType = VectorType::get({group}, i32);
-            Value v = vector::TransferReadOp::create(
-                b, loc, vType, a, ValueRange{row, index(blk * group)}, pad,
-                ArrayRef<bool>{true});
-            Value absV = math::AbsFOp::create(b, loc, v);
-            Value amax = vector::ReductionOp::create(
-                b, loc, vector::CombiningKind::MAXNUMF, absV);
-            Value scale = arith::DivFOp::create(b, loc, amax, f32Const(127.0f));
-            Value isZero = arith::CmpFOp::create(
-                b, loc, arith::CmpFPredicate::OEQ, amax, f32Const(0.0f));
-            Value inv = arith::SelectOp::create(
-                b, loc, isZero, f32Const(0.0f),
-                arith::DivFOp::create(b, loc, f32Const(127.0f), amax));
-            Value invV = vector::BroadcastOp::create(b, loc, vType, inv);
-            Value x = arith::MulFOp::create(b, loc, v, invV);
-            Value r = math::RoundEvenOp::create(b, loc, x);
-            Value q = arith::FPToSIOp::create(b, loc, qType, r);
-            Value sum = vector::ReductionOp::create(
-                b, loc, vector::CombiningKind::ADD, q);
-            Value sumF = arith::SIToFPOp::create(b, loc, f32, sum);
-            Value blkSum = arith::MulFOp::create(b, loc, scale, sumF);
-            curScales = tensor::InsertOp::create(b, loc, scale, curScales,
-                                                 ValueRange{row, index(blk)});
-            curSums = tensor::InsertOp::create(b, loc, blkSum, curSums,
-                                               ValueRange{row, index(blk)});
-            blockCodes.push_back(q);
-          }
-          // Concatenate a pair, then permute into slice order.
-          Value unitCodes = blockCodes[0];
-          if (u.pair) {
-            SmallVector<int64_t> concat(128);
-            for (int64_t i = 0; i < 128; ++i)
-              concat[i] = i;
-            unitCodes = vector::ShuffleOp::create(b, loc, blockCodes[0],
-                                                  blockCodes[1], concat);
-          }
-          SmallVector<int64_t> perm(u.size);
-          for (int64_t g = 0; g < u.size / kLanes; ++g)
-            for (int64_t l = 0; l < kLanes; ++l)
-              perm[g * kLanes + l] = unitElement(group, u.pair, g, l);
-          Value permuted =
-              vector::ShuffleOp::create(b, loc, unitCodes, unitCodes, perm);
-          for (int64_t g = 0; g < u.size / kLanes; ++g) {
-            Value slice = vector::ExtractStridedSliceOp::create(
-                b, loc, permuted, ArrayRef<int64_t>{g * kLanes},
-                ArrayRef<int64_t>{kLanes}, ArrayRef<int64_t>{1});
-            curCodes = vector::TransferWriteOp::create(
-                           b, loc, slice, curCodes,
-                           ValueRange{row, index(u.k0 / kLanes + g), index(0)},
-                           ArrayRef<bool>{true})
-                           .getResult();
-          }
-        }
+        SmallVector<Value> state = {iter[0], iter[1], iter[2]};
+        state = forEachUnit(state, [&](Value k0, Value blk0, bool pair,
+                                       int64_t size, ValueRange cur) {
+          return quantizeUnit(a, row, k0, blk0, pair, size, cur);
+        });
+        Value curCodes = state[0], curScales = state[1], curSums = state[2];
         scf::YieldOp::create(b, loc, ValueRange{curCodes, curScales, curSums});
       });
   return loop.getResult(0);
@@ -262,46 +315,48 @@ Value Int8BlockEmitter::emitOne(Value codes, Value aScales, Value aSums,
       b, loc,
       DenseElementsAttr::get(VectorType::get({kLanes}, b.getI1Type()),
                              ArrayRef<bool>(oddLanes)));
-  auto combined = [&](int64_t blk) {
-    Value sa =
-        tensor::ExtractOp::create(b, loc, aScales, ValueRange{row, index(blk)});
-    Value sw =
-        tensor::ExtractOp::create(b, loc, wScales, ValueRange{col, index(blk)});
+  auto combined = [&](Value blk) {
+    Value sa = tensor::ExtractOp::create(b, loc, aScales, ValueRange{row, blk});
+    Value sw = tensor::ExtractOp::create(b, loc, wScales, ValueRange{col, blk});
     return arith::MulFOp::create(b, loc, sa, sw).getResult();
   };
-  for (const Unit &u : units) {
-    Value lanes = splat(iVec, b.getI32IntegerAttr(0));
-    for (int64_t h = 0; h < u.size / kLanes / 2; ++h) {
-      Value bytes = vector::TransferReadOp::create(
-          b, loc, bytesType, weight,
-          ValueRange{col, index(u.k0 / 32 + h), index(0)}, i8Pad,
-          ArrayRef<bool>{true});
-      Value wide = arith::ExtUIOp::create(b, loc, iVec, bytes);
-      Value lo = arith::AndIOp::create(b, loc, wide, mask15);
-      Value hi = arith::ShRUIOp::create(b, loc, wide, shift4);
-      Value aLo = vector::TransferReadOp::create(
-          b, loc, iVec, codes,
-          ValueRange{row, index(u.k0 / kLanes + 2 * h), index(0)}, i32Pad,
-          ArrayRef<bool>{true});
-      Value aHi = vector::TransferReadOp::create(
-          b, loc, iVec, codes,
-          ValueRange{row, index(u.k0 / kLanes + 2 * h + 1), index(0)}, i32Pad,
-          ArrayRef<bool>{true});
-      lanes = arith::AddIOp::create(b, loc, lanes,
-                                    arith::MulIOp::create(b, loc, lo, aLo));
-      lanes = arith::AddIOp::create(b, loc, lanes,
-                                    arith::MulIOp::create(b, loc, hi, aHi));
-    }
-    Value lanesF = arith::SIToFPOp::create(b, loc, fVec, lanes);
-    Value s0 = vector::BroadcastOp::create(b, loc, fVec, combined(u.block0));
-    Value scale = s0;
-    if (u.pair) {
-      Value s1 =
-          vector::BroadcastOp::create(b, loc, fVec, combined(u.block0 + 1));
-      scale = arith::SelectOp::create(b, loc, oddMask, s1, s0);
-    }
-    acc = vector::FMAOp::create(b, loc, lanesF, scale, acc);
-  }
+  SmallVector<Value> accs = forEachUnit(
+      ValueRange{acc},
+      [&](Value k0, Value blk0, bool pair, int64_t size,
+          ValueRange cur) -> SmallVector<Value> {
+        Value lanes = splat(iVec, b.getI32IntegerAttr(0));
+        Value wRow = divIndex(k0, 32), aRow = divIndex(k0, kLanes);
+        for (int64_t h = 0; h < size / kLanes / 2; ++h) {
+          Value bytes = vector::TransferReadOp::create(
+              b, loc, bytesType, weight,
+              ValueRange{col, addIndex(wRow, h), index(0)}, i8Pad,
+              ArrayRef<bool>{true});
+          Value wide = arith::ExtUIOp::create(b, loc, iVec, bytes);
+          Value lo = arith::AndIOp::create(b, loc, wide, mask15);
+          Value hi = arith::ShRUIOp::create(b, loc, wide, shift4);
+          Value aLo = vector::TransferReadOp::create(
+              b, loc, iVec, codes,
+              ValueRange{row, addIndex(aRow, 2 * h), index(0)}, i32Pad,
+              ArrayRef<bool>{true});
+          Value aHi = vector::TransferReadOp::create(
+              b, loc, iVec, codes,
+              ValueRange{row, addIndex(aRow, 2 * h + 1), index(0)}, i32Pad,
+              ArrayRef<bool>{true});
+          lanes = arith::AddIOp::create(b, loc, lanes,
+                                        arith::MulIOp::create(b, loc, lo, aLo));
+          lanes = arith::AddIOp::create(b, loc, lanes,
+                                        arith::MulIOp::create(b, loc, hi, aHi));
+        }
+        Value lanesF = arith::SIToFPOp::create(b, loc, fVec, lanes);
+        Value scale = vector::BroadcastOp::create(b, loc, fVec, combined(blk0));
+        if (pair) {
+          Value s1 = vector::BroadcastOp::create(b, loc, fVec,
+                                                 combined(addIndex(blk0, 1)));
+          scale = arith::SelectOp::create(b, loc, oddMask, s1, scale);
+        }
+        return {vector::FMAOp::create(b, loc, lanesF, scale, cur[0])};
+      });
+  acc = accs[0];
   // MLAS's two reduction trees of the 16 lanes.
   SmallVector<Value> x;
   for (int64_t l = 0; l < kLanes; ++l)
@@ -333,15 +388,19 @@ Value Int8BlockEmitter::emitOne(Value codes, Value aScales, Value aSums,
   if (bias)
     reduced = addF(reduced, tensor::ExtractOp::create(b, loc, bias, col));
   // The zero-point correction: an fma chain over the groups from 0.
-  Value d = f32Const(0.0f);
-  for (int64_t blk = 0; blk < groups; ++blk) {
-    Value as =
-        tensor::ExtractOp::create(b, loc, aSums, ValueRange{row, index(blk)});
-    Value ws =
-        tensor::ExtractOp::create(b, loc, wSums, ValueRange{col, index(blk)});
-    d = math::FmaOp::create(b, loc, as, ws, d);
-  }
-  return addF(reduced, d);
+  auto chain = scf::ForOp::create(
+      b, loc, index(0), index(groups), index(1), ValueRange{f32Const(0.0f)},
+      [&](OpBuilder &cb, Location, Value blk, ValueRange iter) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(cb.getInsertionBlock());
+        Value as =
+            tensor::ExtractOp::create(b, loc, aSums, ValueRange{row, blk});
+        Value ws =
+            tensor::ExtractOp::create(b, loc, wSums, ValueRange{col, blk});
+        Value d = math::FmaOp::create(b, loc, as, ws, iter[0]);
+        scf::YieldOp::create(b, loc, d);
+      });
+  return addF(reduced, chain.getResult(0));
 }
 
 Value Int8BlockEmitter::emitOutputs(Value codes, Value aScales, Value aSums,
