@@ -32,6 +32,8 @@ using namespace mlir;
 using namespace mlir::qopt;
 
 static constexpr int64_t kLanes = 16;
+/// Columns that share one load of the activation codes.
+static constexpr int64_t kColTile = 4;
 
 namespace {
 
@@ -107,8 +109,8 @@ private:
   Value quantizeA(Value a, Value codes, Value aScales, Value aSums);
   Value emitOutputs(Value codes, Value aScales, Value aSums, Value bias,
                     Value out);
-  Value emitOne(Value codes, Value aScales, Value aSums, Value bias, Value row,
-                Value col);
+  SmallVector<Value> emitCols(Value codes, Value aScales, Value aSums,
+                              Value bias, Value row, ArrayRef<Value> cols);
 
   OpBuilder &b;
   Location loc;
@@ -299,10 +301,11 @@ Value Int8BlockEmitter::quantizeA(Value a, Value codes, Value aScales,
   return loop.getResult(0);
 }
 
-/// One output y[row, col].
-Value Int8BlockEmitter::emitOne(Value codes, Value aScales, Value aSums,
-                                Value bias, Value row, Value col) {
-  Value acc = splat(fVec, b.getF32FloatAttr(0.0f));
+/// The outputs y[row, cols[j]].
+SmallVector<Value> Int8BlockEmitter::emitCols(Value codes, Value aScales,
+                                              Value aSums, Value bias,
+                                              Value row, ArrayRef<Value> cols) {
+  int64_t count = cols.size();
   auto bytesType = VectorType::get({kLanes}, b.getI8Type());
   Value i8Pad = arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0);
   Value i32Pad = arith::ConstantIntOp::create(b, loc, i32, 0);
@@ -315,25 +318,21 @@ Value Int8BlockEmitter::emitOne(Value codes, Value aScales, Value aSums,
       b, loc,
       DenseElementsAttr::get(VectorType::get({kLanes}, b.getI1Type()),
                              ArrayRef<bool>(oddLanes)));
-  auto combined = [&](Value blk) {
-    Value sa = tensor::ExtractOp::create(b, loc, aScales, ValueRange{row, blk});
+  auto scaleVec = [&](Value sa, Value col, Value blk) {
     Value sw = tensor::ExtractOp::create(b, loc, wScales, ValueRange{col, blk});
-    return arith::MulFOp::create(b, loc, sa, sw).getResult();
+    Value s = arith::MulFOp::create(b, loc, sa, sw);
+    return vector::BroadcastOp::create(b, loc, fVec, s).getResult();
   };
+  SmallVector<Value> init(count, splat(fVec, b.getF32FloatAttr(0.0f)));
+  // Each column's lanes see exactly the operations of a single column: the
+  // activation codes are only loaded once for `count` columns.
   SmallVector<Value> accs = forEachUnit(
-      ValueRange{acc},
+      init,
       [&](Value k0, Value blk0, bool pair, int64_t size,
           ValueRange cur) -> SmallVector<Value> {
-        Value lanes = splat(iVec, b.getI32IntegerAttr(0));
+        SmallVector<Value> lanes(count, splat(iVec, b.getI32IntegerAttr(0)));
         Value wRow = divIndex(k0, 32), aRow = divIndex(k0, kLanes);
         for (int64_t h = 0; h < size / kLanes / 2; ++h) {
-          Value bytes = vector::TransferReadOp::create(
-              b, loc, bytesType, weight,
-              ValueRange{col, addIndex(wRow, h), index(0)}, i8Pad,
-              ArrayRef<bool>{true});
-          Value wide = arith::ExtUIOp::create(b, loc, iVec, bytes);
-          Value lo = arith::AndIOp::create(b, loc, wide, mask15);
-          Value hi = arith::ShRUIOp::create(b, loc, wide, shift4);
           Value aLo = vector::TransferReadOp::create(
               b, loc, iVec, codes,
               ValueRange{row, addIndex(aRow, 2 * h), index(0)}, i32Pad,
@@ -342,85 +341,130 @@ Value Int8BlockEmitter::emitOne(Value codes, Value aScales, Value aSums,
               b, loc, iVec, codes,
               ValueRange{row, addIndex(aRow, 2 * h + 1), index(0)}, i32Pad,
               ArrayRef<bool>{true});
-          lanes = arith::AddIOp::create(b, loc, lanes,
-                                        arith::MulIOp::create(b, loc, lo, aLo));
-          lanes = arith::AddIOp::create(b, loc, lanes,
-                                        arith::MulIOp::create(b, loc, hi, aHi));
+          for (int64_t j = 0; j < count; ++j) {
+            Value bytes = vector::TransferReadOp::create(
+                b, loc, bytesType, weight,
+                ValueRange{cols[j], addIndex(wRow, h), index(0)}, i8Pad,
+                ArrayRef<bool>{true});
+            Value wide = arith::ExtUIOp::create(b, loc, iVec, bytes);
+            Value lo = arith::AndIOp::create(b, loc, wide, mask15);
+            Value hi = arith::ShRUIOp::create(b, loc, wide, shift4);
+            lanes[j] = arith::AddIOp::create(
+                b, loc, lanes[j], arith::MulIOp::create(b, loc, lo, aLo));
+            lanes[j] = arith::AddIOp::create(
+                b, loc, lanes[j], arith::MulIOp::create(b, loc, hi, aHi));
+          }
         }
-        Value lanesF = arith::SIToFPOp::create(b, loc, fVec, lanes);
-        Value scale = vector::BroadcastOp::create(b, loc, fVec, combined(blk0));
+        Value sa0 =
+            tensor::ExtractOp::create(b, loc, aScales, ValueRange{row, blk0});
+        Value blk1, sa1;
         if (pair) {
-          Value s1 = vector::BroadcastOp::create(b, loc, fVec,
-                                                 combined(addIndex(blk0, 1)));
-          scale = arith::SelectOp::create(b, loc, oddMask, s1, scale);
+          blk1 = addIndex(blk0, 1);
+          sa1 =
+              tensor::ExtractOp::create(b, loc, aScales, ValueRange{row, blk1});
         }
-        return {vector::FMAOp::create(b, loc, lanesF, scale, cur[0])};
+        SmallVector<Value> next;
+        for (int64_t j = 0; j < count; ++j) {
+          Value lanesF = arith::SIToFPOp::create(b, loc, fVec, lanes[j]);
+          Value scale = scaleVec(sa0, cols[j], blk0);
+          if (pair)
+            scale = arith::SelectOp::create(
+                b, loc, oddMask, scaleVec(sa1, cols[j], blk1), scale);
+          next.push_back(vector::FMAOp::create(b, loc, lanesF, scale, cur[j]));
+        }
+        return next;
       });
-  acc = accs[0];
-  // MLAS's two reduction trees of the 16 lanes.
-  SmallVector<Value> x;
-  for (int64_t l = 0; l < kLanes; ++l)
-    x.push_back(vector::ExtractOp::create(b, loc, acc, l));
   auto addF = [&](Value p, Value q) {
     return arith::AddFOp::create(b, loc, p, q).getResult();
   };
-  SmallVector<Value> h8, t4;
-  for (int64_t i = 0; i < 8; ++i)
-    h8.push_back(addF(x[i], x[i + 8]));
-  for (int64_t i = 0; i < 4; ++i)
-    t4.push_back(addF(h8[i], h8[i + 4]));
-  Value hsum = addF(addF(t4[0], t4[2]), addF(t4[1], t4[3]));
-  Value reduced = hsum;
-  int64_t fullCols = n - n % 4;
-  if (m % 2 == 1 && fullCols > 0) {
-    SmallVector<Value> s;
-    for (int64_t c = 0; c < 4; ++c)
-      s.push_back(
-          addF(addF(addF(x[4 * c], x[4 * c + 1]), x[4 * c + 2]), x[4 * c + 3]));
-    Value fold = addF(addF(s[0], s[2]), addF(s[1], s[3]));
-    Value lastRow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, row,
-                                          index(m - 1));
-    Value inTile = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col,
-                                         index(fullCols));
-    Value useFold = arith::AndIOp::create(b, loc, lastRow, inTile);
-    reduced = arith::SelectOp::create(b, loc, useFold, fold, hsum);
-  }
-  if (bias)
-    reduced = addF(reduced, tensor::ExtractOp::create(b, loc, bias, col));
-  // The zero-point correction: an fma chain over the groups from 0.
+  // The zero-point correction: per column an fma chain over the groups
+  // from 0.
+  SmallVector<Value> zeros(count, f32Const(0.0f));
   auto chain = scf::ForOp::create(
-      b, loc, index(0), index(groups), index(1), ValueRange{f32Const(0.0f)},
+      b, loc, index(0), index(groups), index(1), zeros,
       [&](OpBuilder &cb, Location, Value blk, ValueRange iter) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(cb.getInsertionBlock());
         Value as =
             tensor::ExtractOp::create(b, loc, aSums, ValueRange{row, blk});
-        Value ws =
-            tensor::ExtractOp::create(b, loc, wSums, ValueRange{col, blk});
-        Value d = math::FmaOp::create(b, loc, as, ws, iter[0]);
-        scf::YieldOp::create(b, loc, d);
+        SmallVector<Value> next;
+        for (int64_t j = 0; j < count; ++j) {
+          Value ws = tensor::ExtractOp::create(b, loc, wSums,
+                                               ValueRange{cols[j], blk});
+          next.push_back(math::FmaOp::create(b, loc, as, ws, iter[j]));
+        }
+        scf::YieldOp::create(b, loc, next);
       });
-  return addF(reduced, chain.getResult(0));
+  SmallVector<Value> results;
+  int64_t fullCols = n - n % 4;
+  for (int64_t j = 0; j < count; ++j) {
+    Value acc = accs[j], col = cols[j];
+    // MLAS's two reduction trees of the 16 lanes.
+    SmallVector<Value> x;
+    for (int64_t l = 0; l < kLanes; ++l)
+      x.push_back(vector::ExtractOp::create(b, loc, acc, l));
+    SmallVector<Value> h8, t4;
+    for (int64_t i = 0; i < 8; ++i)
+      h8.push_back(addF(x[i], x[i + 8]));
+    for (int64_t i = 0; i < 4; ++i)
+      t4.push_back(addF(h8[i], h8[i + 4]));
+    Value hsum = addF(addF(t4[0], t4[2]), addF(t4[1], t4[3]));
+    Value reduced = hsum;
+    if (m % 2 == 1 && fullCols > 0) {
+      SmallVector<Value> s;
+      for (int64_t c = 0; c < 4; ++c)
+        s.push_back(addF(addF(addF(x[4 * c], x[4 * c + 1]), x[4 * c + 2]),
+                         x[4 * c + 3]));
+      Value fold = addF(addF(s[0], s[2]), addF(s[1], s[3]));
+      Value lastRow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                            row, index(m - 1));
+      Value inTile = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                           col, index(fullCols));
+      Value useFold = arith::AndIOp::create(b, loc, lastRow, inTile);
+      reduced = arith::SelectOp::create(b, loc, useFold, fold, hsum);
+    }
+    if (bias)
+      reduced = addF(reduced, tensor::ExtractOp::create(b, loc, bias, col));
+    results.push_back(addF(reduced, chain.getResult(j)));
+  }
+  return results;
 }
 
 Value Int8BlockEmitter::emitOutputs(Value codes, Value aScales, Value aSums,
                                     Value bias, Value out) {
+  // Columns in groups of `kColTile` (sharing the activation loads), then
+  // one at a time.
+  int64_t tiled = n / kColTile * kColTile;
+  auto colLoop = [&](Value row, Value cur, int64_t lb, int64_t ub,
+                     int64_t step) -> Value {
+    if (lb >= ub)
+      return cur;
+    auto cols = scf::ForOp::create(
+        b, loc, index(lb), index(ub), index(step), ValueRange{cur},
+        [&](OpBuilder &cb, Location, Value col0, ValueRange colIter) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(cb.getInsertionBlock());
+          SmallVector<Value> cols;
+          for (int64_t j = 0; j < step; ++j)
+            cols.push_back(addIndex(col0, j));
+          SmallVector<Value> ys =
+              emitCols(codes, aScales, aSums, bias, row, cols);
+          Value next = colIter[0];
+          for (int64_t j = 0; j < step; ++j)
+            next = tensor::InsertOp::create(b, loc, ys[j], next,
+                                            ValueRange{row, cols[j]});
+          scf::YieldOp::create(b, loc, next);
+        });
+    return cols.getResult(0);
+  };
   auto rows = scf::ForOp::create(
       b, loc, index(0), index(m), index(1), ValueRange{out},
       [&](OpBuilder &rb, Location, Value row, ValueRange rowIter) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(rb.getInsertionBlock());
-        auto cols = scf::ForOp::create(
-            b, loc, index(0), index(n), index(1), ValueRange{rowIter[0]},
-            [&](OpBuilder &cb, Location, Value col, ValueRange colIter) {
-              OpBuilder::InsertionGuard guard(b);
-              b.setInsertionPointToStart(cb.getInsertionBlock());
-              Value y = emitOne(codes, aScales, aSums, bias, row, col);
-              Value next = tensor::InsertOp::create(b, loc, y, colIter[0],
-                                                    ValueRange{row, col});
-              scf::YieldOp::create(b, loc, next);
-            });
-        scf::YieldOp::create(b, loc, cols.getResult(0));
+        Value cur = colLoop(row, rowIter[0], 0, tiled, kColTile);
+        cur = colLoop(row, cur, tiled, n, 1);
+        scf::YieldOp::create(b, loc, cur);
       });
   return rows.getResult(0);
 }
