@@ -154,6 +154,13 @@ LogicalResult LegalizePass::initialize(MLIRContext *context) {
   if (weightClip != "none" && weightClip != "search")
     return emitError(loc) << "qopt-legalize: unknown weight-clip '"
                           << weightClip << "'; expected none or search";
+  if (activationQuant != "none" && activationQuant != "int8-block")
+    return emitError(loc) << "qopt-legalize: unknown activation-quant '"
+                          << activationQuant
+                          << "'; expected none or int8-block";
+  if (activationQuant != "none" && mode != "weight-only")
+    return emitError(loc)
+           << "qopt-legalize: activation-quant applies to mode=weight-only";
   if (failed(initializeDynamic(loc)))
     return failure();
   if (mode == "weight-only") {
@@ -164,6 +171,14 @@ LogicalResult LegalizePass::initialize(MLIRContext *context) {
     weightOnly.groupSize = groupSize;
     weightOnly.zeroPoint = weightZeroPoint;
     weightOnly.clipSearch = weightClip == "search";
+    weightOnly.int8Block = activationQuant == "int8-block";
+    if (weightOnly.int8Block &&
+        (weightBits != 4 || (groupSize != 64 && groupSize != 128)))
+      return emitError(loc)
+             << "qopt-legalize: activation-quant=int8-block needs "
+                "weight-bits=4 and group-size 64 or 128 (the cases whose "
+                "ONNX Runtime rule is derived), got weight-bits="
+             << weightBits.getValue() << " group-size=" << groupSize.getValue();
     return success();
   }
   if (weightClip != "none" || weightZeroPoint)

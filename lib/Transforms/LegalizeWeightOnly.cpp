@@ -244,7 +244,8 @@ static FailureOr<Value> buildNBits(OpBuilder &b, Operation *op, Value act,
   SmallVector<int64_t> outShape(actType.getShape());
   outShape.back() = n;
   return MatMulNBitsOp::create(b, loc, actType.clone(outShape), act, weight,
-                               scaleValue, zeroPoints, options.bits, group)
+                               scaleValue, zeroPoints, /*bias=*/Value(),
+                               options.bits, group, options.int8Block)
       .getResult();
 }
 

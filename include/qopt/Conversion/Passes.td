@@ -182,8 +182,18 @@ def CPUMatMulNBits : Pass<"qopt-cpu-matmul-nbits", "::mlir::func::FuncOp"> {
     Columns beyond N are zero padded in the packed constant and masked on
     store. Fails with an error on a weight, scale or zero point that is not
     a constant.
+
+    An op with `int8_block` (MatMulNBits accuracy_level 4) takes a separate
+    path that reproduces ONNX Runtime's result bit for bit
+    (docs/numerics.md, section 10): each row of the input is quantized to
+    int8 per group once, the weight is repacked (4 bits per value) so that
+    MLAS's 16 float lanes become contiguous 16-lane slices, each unit of 128
+    (or 64) values costs i32 multiply-adds and one fma per 16 lanes, and
+    the lanes are reduced in MLAS's order, then bias and the zero-point
+    correction are added.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::vector::VectorDialect"];

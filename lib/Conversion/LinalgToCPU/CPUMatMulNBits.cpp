@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CPUMatMulNBitsInt8.h"
 #include "qopt/Conversion/Passes.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 
@@ -368,9 +369,12 @@ FailureOr<PackedNBits> CPUMatMulNBitsPass::pack(OpBuilder &b,
 LogicalResult CPUMatMulNBitsPass::rewrite(MatMulNBitsOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
-  FailureOr<PackedNBits> packed = pack(b, op);
-  if (failed(packed))
-    return failure();
+  FailureOr<PackedNBits> packed;
+  if (!op.getInt8Block()) {
+    packed = pack(b, op);
+    if (failed(packed))
+      return failure();
+  }
   // Leading dimensions of the input are rows: [..., M, K] -> [rows, K].
   RankedTensorType inType = op.getInput().getType();
   RankedTensorType outType = op.getType();
@@ -387,8 +391,17 @@ LogicalResult CPUMatMulNBitsPass::rewrite(MatMulNBitsOp op) {
   }
   Value out = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m, op.getN()},
                                       b.getF32Type());
-  MatMulNBitsEmitter emitter(b, loc, op, *packed, tileM, tileN);
-  Value result = emitter.emit(a, out, m);
+  Value result;
+  if (op.getInt8Block()) {
+    // MatMulNBits accuracy_level 4: CPUMatMulNBitsInt8.cpp.
+    FailureOr<Value> y = emitMatMulNBitsInt8Block(b, op, a, m);
+    if (failed(y))
+      return failure();
+    result = *y;
+  } else {
+    MatMulNBitsEmitter emitter(b, loc, op, *packed, tileM, tileN);
+    result = emitter.emit(a, out, m);
+  }
   if (rank > 2)
     result =
         tensor::ExpandShapeOp::create(b, loc, outType, result, reassociation);

@@ -509,10 +509,15 @@ static LogicalResult importMatMulNBits(Importer &im) {
     return im.error() << "bits = " << bits << " is not supported (4 or 8 are)";
   if (block % 2 != 0)
     return im.error() << "block_size " << block << " must be even";
-  if (*accuracy == 4)
-    return im.error() << "accuracy_level 4 (int8 activations) is not "
-                         "supported; qopt computes MatMulNBits with float "
-                         "activations (accuracy_level 0 to 3)";
+  // accuracy_level 4: int8 activations per row and block, ONNX Runtime's
+  // rule (docs/numerics.md, section 10), derived for 4 bits and blocks of
+  // 64 and 128 only.
+  bool int8Block = *accuracy == 4;
+  if (int8Block && (bits != 4 || (block != 64 && block != 128)))
+    return im.error() << "accuracy_level 4 (int8 activations) is supported "
+                         "for bits = 4 and block_size 64 or 128 (the cases "
+                         "whose ONNX Runtime rule qopt reproduces), got bits = "
+                      << bits << " and block_size " << block;
   if (im.hasInput(4))
     return im.error() << "the g_idx input (act-order) is not supported";
   if (im.dtype(0) != onnxp::TensorProto_DataType_FLOAT)
@@ -582,14 +587,18 @@ static LogicalResult importMatMulNBits(Importer &im) {
   auto aType = cast<RankedTensorType>(a.getType());
   SmallVector<int64_t> outShape(aType.getShape());
   outShape.back() = n;
+  if (im.hasInput(5) && im.shape(5) != ArrayRef<int64_t>{n})
+    return im.error() << "bias must have shape [N] = [" << n << "]";
+  // With int8 activations ORT adds the bias between the integer part and
+  // the zero-point correction: it goes into the op.
+  Value opBias = int8Block && im.hasInput(5) ? im.in(5) : Value();
   Value y = qopt::MatMulNBitsOp::create(im.b, im.loc, aType.clone(outShape), a,
-                                        weight, scales, zeroPoints, bits, block)
+                                        weight, scales, zeroPoints, opBias,
+                                        bits, block, int8Block)
                 .getResult();
   if (shape.size() == 1)
     y = im.reshape(y, {n});
-  if (im.hasInput(5)) {
-    if (im.shape(5) != ArrayRef<int64_t>{n})
-      return im.error() << "bias must have shape [N] = [" << n << "]";
+  if (im.hasInput(5) && !int8Block) {
     FailureOr<Value> sum = im.broadcastElementwise(
         ValueRange{y, im.in(5)}, f32,
         [](OpBuilder &nb, Location l, ValueRange args) -> Value {
