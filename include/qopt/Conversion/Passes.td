@@ -360,6 +360,33 @@ def CPUExpandCopies : Pass<"qopt-cpu-expand-copies", "::mlir::func::FuncOp"> {
   ];
 }
 
+def CPUExpandMath : Pass<"qopt-cpu-expand-math", "::mlir::func::FuncOp"> {
+  let summary = "Expand math ops that have no LLVM intrinsic (math.erf)";
+  let description = [{
+    `convert-math-to-llvm` lowers the math ops LLVM has an intrinsic for
+    (exp, log, sqrt, ...); `math.erf` has none, and an imported ONNX `Erf`
+    (BERT's GELU) would stop qopt-lower-cpu at its final check. This pass
+    rewrites each `math.erf` on f32 scalars or vectors into upstream MLIR's
+    polynomial approximation (`populatePolynomialApproximateErfPattern`:
+    arith and `math.fma` only, so it stays vectorized), before the LLVM
+    conversions. Its largest error against the float64 erf over
+    [-6, 6] is measured by `test/Conversion/LinalgToCPU/cpu-expand-math.test`
+    (at most 2^-22 absolute; ONNX Runtime uses its own polynomial, so the
+    two are not bit-identical).
+
+    ```mlir
+    %y = math.erf %x : vector<16xf32>
+    // becomes arith.mulf/addf/divf, math.fma, arith.select ... on vector<16xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+  let statistics = [
+    Statistic<"numExpanded", "expanded", "math.erf ops expanded">,
+  ];
+}
+
 def CPUCheckLowered : Pass<"qopt-cpu-check-lowered", "::mlir::ModuleOp"> {
   let summary = "Fail when anything outside the LLVM dialect is left";
   let description = [{
