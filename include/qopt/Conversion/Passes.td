@@ -162,19 +162,28 @@ def CPUMatMulNBits : Pass<"qopt-cpu-matmul-nbits", "::mlir::func::FuncOp"> {
   let description = [{
     Rewrites every `qopt.matmul_nbits` (4- or 8-bit per-group weights, float
     activations) into a register-tiled loop nest on tensors. The constant
-    weight is repacked at compile time, still 4 or 8 bits per value, into
-    `[ceil(N/16)][K/2][16]` bytes (4 bits: the low nibble holds an even K
-    index, the high nibble the next one) or `[ceil(N/16)][K][16]` bytes
-    (8 bits), so that one 16-byte load gives one K step (8 bits) or two
-    (4 bits) of 16 columns. Each value is dequantized in a vector register:
-    the byte is zero-extended to i32, masked or shifted, and OR-ed into the
-    mantissa of 2^23, and `2^23 + zero_point` is subtracted, which gives
-    `q - zero_point` exactly as a float. The float weight matrix is never
-    written to memory.
+    weight is repacked at compile time, still 4 or 8 bits per value.
+
+    * 4 bits, groups a multiple of 8 (nibble planes): `[ceil(N/16)][K/8][16]`
+      i32 words, nibble j of a word holding K = 8c + j of one column, so one
+      64-byte load gives 8 K steps of 16 columns. Each byte of the word is
+      shifted to the bottom (one shift per byte), and its nibble at bit 4p
+      (p = 0, 1) is masked in place and OR-ed into the exponent of
+      2^(23-4p) (one vpternlogd): that float is `2^(23-4p) + q` exactly,
+      and subtracting `2^(23-4p) + zero_point` gives `q - zero_point`
+      exactly. Zero points are kept as one i8 per column and group (none
+      when the op has none); tiles of 16 columns run in pairs.
+    * Otherwise: `[ceil(N/16)][K/2][16]` bytes (4 bits: the low nibble holds
+      an even K index, the high nibble the next one) or `[ceil(N/16)][K][16]`
+      bytes (8 bits); the byte is zero-extended to i32, masked or shifted,
+      OR-ed into the mantissa of 2^23, and `2^23 + zero_point` is
+      subtracted.
+
+    The float weight matrix is never written to memory.
 
     * One row (GEMV, memory bound): per group, two accumulators per 16
       columns sum `(q - zp) * a[k]` for even and odd K, and at the end of the
-      group `acc += (lo + hi) * scale` (one FMA per group and 16 columns).
+      group `acc += (even + odd) * scale` (one FMA per group and 16 columns).
     * Several rows: each dequantized weight vector is scaled once,
       `w = (q - zp) * scale`, and shared by `tile-m` rows of broadcast
       activations (vector.fma).
