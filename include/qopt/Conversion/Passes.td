@@ -195,11 +195,14 @@ def CPUMatMulNBits : Pass<"qopt-cpu-matmul-nbits", "::mlir::func::FuncOp"> {
     An op with `int8_block` (MatMulNBits accuracy_level 4) takes a separate
     path that reproduces ONNX Runtime's result bit for bit
     (docs/numerics.md, section 10): each row of the input is quantized to
-    int8 per group once, the weight is repacked (4 bits per value) so that
-    MLAS's 16 float lanes become contiguous 16-lane slices, each unit of 128
-    (or 64) values costs i32 multiply-adds and one fma per 16 lanes, and
-    the lanes are reduced in MLAS's order, then bias and the zero-point
-    correction are added.
+    int8 per group once (codes as i8, permuted), the weight is repacked (4
+    bits per value, 64 bytes per unit of 128 values) so that each of MLAS's
+    16 float lanes owns 4 consecutive bytes, each unit of 128 (or 64)
+    values costs one or two lane-wise u8 x s8 dot steps (vpdpbusd through
+    qopt-x86-vnni where the target has AVX-512 VNNI, widened i32 products
+    elsewhere; the integer sums are exact either way) and one fma per 16
+    lanes, and the lanes are reduced in MLAS's order, then bias and the
+    zero-point correction (computed for 16 columns at once) are added.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
@@ -230,7 +233,11 @@ def X86Vnni : Pass<"qopt-x86-vnni", "::mlir::func::FuncOp"> {
 
     into `llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%acc, %x4, %w)`
     with the four activation bytes broadcast to all 16 lanes (operand 2 is
-    the unsigned one). Upstream has no vpdpbusd op and LLVM only matches
+    the unsigned one), and the lane-wise form that qopt-cpu-matmul-nbits's
+    int8-block path emits (both operands `vector<16x4xi8>`, the unsigned one
+    widened by `arith.extui`, the signed one by `arith.extsi`, indexing maps
+    `(n,k)->(n,k), (n,k)->(n,k), (n,k)->(n)`) into the same intrinsic with
+    both byte vectors as they are. Upstream has no vpdpbusd op and LLVM only matches
     vpdpbusd on full add-reductions. Functions whose `target_cpu` /
     `target_features` lack avx512vnni or avx512bw are left alone (the
     contraction then lowers exactly through upstream's patterns). The
