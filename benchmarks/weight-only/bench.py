@@ -7,6 +7,8 @@
 #
 #   w4g32, w4g128  mode=weight-only weight-bits=4 group-size=32 / 128
 #   w8g128         mode=weight-only weight-bits=8 group-size=128
+#   i8g64          w4, group-size=64, activation-quant=int8-block (int8
+#                  activations: MatMulNBits accuracy_level 4 semantics)
 #   dyn            mode=dynamic (s8 per-channel weights, u8 activations)
 #   f32            no quantization
 #
@@ -17,6 +19,8 @@
 #                  accuracy_level 0 / 4, fed qopt's own w4g32 weights and
 #                  scales (read back from qopt's IR, and checked against an
 #                  independent numpy implementation of the documented rule)
+#   ort4g64        MatMulNBits accuracy_level 4, block 64, fed qopt's i8g64
+#                  weights (qopt i8g64 must match it bit for bit)
 #   ortdyn         com.microsoft.DynamicQuantizeMatMul, s8 per-channel
 #
 # ORT is timed two ways: `run`, the median of session.run from JavaScript
@@ -66,6 +70,8 @@ QOPT_VARIANTS = (
     ("w4g32", "mode=weight-only weight-bits=4 group-size=32"),
     ("w4g128", "mode=weight-only weight-bits=4 group-size=128"),
     ("w8g128", "mode=weight-only weight-bits=8 group-size=128"),
+    ("i8g64", "mode=weight-only weight-bits=4 group-size=64 "
+              "activation-quant=int8-block"),
     ("dyn", "mode=dynamic"),
     ("f32", None),
 )
@@ -260,7 +266,15 @@ def main():
             t = {}
             for tag, opts in QOPT_VARIANTS:
                 passes = [] if opts is None else ["--qopt-quantize=" + opts]
-                if tag == "w4g32":
+                if tag == "i8g64":
+                    qir = os.path.join(d, "i8g64.mlir")
+                    run(["qopt", mlir] + passes + [
+                        "--mlir-print-elementsattrs-with-hex-if-larger=0",
+                        "-o", qir])
+                    packed64, scale64 = qopt_w4_weights(open(qir).read(), k,
+                                                        n, 64)
+                    src, passes = qir, []
+                elif tag == "w4g32":
                     # Read qopt's quantized weights back for ORT.
                     qir = os.path.join(d, "w4g32.mlir")
                     run(["qopt", mlir] + passes + [
@@ -290,6 +304,7 @@ def main():
             for tag, md in (
                     ("ort0", nbits_model(packed, scale, k, n, m, 0)),
                     ("ort4", nbits_model(packed, scale, k, n, m, 4)),
+                    ("ort4g64", nbits_model(packed64, scale64, k, n, m, 4)),
                     ("ortdyn", model([helper.make_node(
                         "DynamicQuantizeMatMul", ["x", "wq", "ws", "wz"],
                         ["y"], domain="com.microsoft")],
@@ -321,24 +336,34 @@ def main():
             y_d = np.load(os.path.join(d, "y_dyn.npy"))
             y_od = np.load(os.path.join(d, "ortdyn", "output_0.npy"))
             mism = int(np.sum(y_d.view(np.uint32) != y_od.view(np.uint32)))
-            ok = e_q <= 1 and e_o0 <= 1
+            y_i8 = np.load(os.path.join(d, "y_i8g64.npy"))
+            y_o4g = np.load(os.path.join(d, "ort4g64", "output_0.npy"))
+            mism_i8 = int(np.sum(y_i8.view(np.uint32) !=
+                                 y_o4g.view(np.uint32)))
+            ok = e_q <= 1 and e_o0 <= 1 and mism_i8 == 0
             failed |= not ok
 
             print("\n%d x %d (K x N), batch %d: median ms over %d calls, one "
                   "thread" % (k, n, m, a.repeat))
-            print("  qopt: w4g32 %.4f  w4g128 %.4f  w8g128 %.4f  dyn %.4f  "
-                  "f32 %.4f" % (t["w4g32"], t["w4g128"], t["w8g128"],
-                                t["dyn"], t["f32"]))
+            print("  qopt: w4g32 %.4f  w4g128 %.4f  w8g128 %.4f  i8g64 %.4f  "
+                  "dyn %.4f  f32 %.4f" % (t["w4g32"], t["w4g128"],
+                                          t["w8g128"], t["i8g64"], t["dyn"],
+                                          t["f32"]))
             print("  ORT kern (run): MatMulNBits-L0 %.4f (%.4f)  "
-                  "MatMulNBits-L4 %.4f (%.4f)  DynamicQuantizeMatMul %.4f "
-                  "(%.4f)" % (t["ort0"], t["ort0.run"], t["ort4"],
-                              t["ort4.run"], t["ortdyn"], t["ortdyn.run"]))
+                  "MatMulNBits-L4 %.4f (%.4f)  L4-g64 %.4f (%.4f)  "
+                  "DynamicQuantizeMatMul %.4f (%.4f)" % (
+                      t["ort0"], t["ort0.run"], t["ort4"], t["ort4.run"],
+                      t["ort4g64"], t["ort4g64.run"], t["ortdyn"],
+                      t["ortdyn.run"]))
             print("  speed-up (x, >1 = qopt faster; vs ORT kern / vs ORT "
                   "run): w4g32 vs ORT L0 %.2f / %.2f, vs ORT L4 %.2f / %.2f; "
+                  "i8g64 vs ORT L4-g64 %.2f / %.2f; "
                   "w4g32 vs qopt f32 %.2f, w4g128 vs f32 %.2f; dyn vs ORT "
                   "dyn %.2f / %.2f" % (
                       t["ort0"] / t["w4g32"], t["ort0.run"] / t["w4g32"],
                       t["ort4"] / t["w4g32"], t["ort4.run"] / t["w4g32"],
+                      t["ort4g64"] / t["i8g64"],
+                      t["ort4g64.run"] / t["i8g64"],
                       t["f32"] / t["w4g32"], t["f32"] / t["w4g128"],
                       t["ortdyn"] / t["dyn"], t["ortdyn.run"] / t["dyn"]))
             if m == 1:
@@ -346,6 +371,7 @@ def main():
                     "w4g32": k * n // 2 + k // 32 * n * 4,
                     "w4g128": k * n // 2 + k // 128 * n * 4,
                     "w8g128": k * n + k // 128 * n * 4,
+                    "i8g64": k * n // 2 + k // 64 * n * 4,
                     "ort0": k * n // 2 + k // 32 * n * 4,
                     "dyn": k * n + n * 4,
                     "f32": k * n * 4,
@@ -365,21 +391,24 @@ def main():
                       ", ".join(parts))
             print("  outputs: qopt w4g32 worst error/bound %.3f, ORT L0 "
                   "%.3f (<= 1 required); ORT L4 max error / max|y| %.2e; "
-                  "qopt dyn vs ORT dyn mismatches %d of %d%s" % (
-                      e_q, e_o0, rel_o4, mism, y_od.size,
+                  "qopt dyn vs ORT dyn mismatches %d of %d; qopt i8g64 vs "
+                  "ORT L4-g64 mismatches %d of %d%s" % (
+                      e_q, e_o0, rel_o4, mism, y_od.size, mism_i8, y_i8.size,
                       "" if ok else "  FAIL"), flush=True)
             summary.append((k, n, m, t))
 
     print("\nsummary (ms; ORT = profiler kernel time)")
-    print("%-12s %2s %8s %8s %8s %8s %8s %8s %8s %8s %7s %7s %7s" % (
-        "K x N", "M", "w4g32", "w4g128", "w8g128", "dyn", "f32", "ORT-L0",
-        "ORT-L4", "ORT-dyn", "L0/w4", "f32/w4", "odyn/dy"))
+    print("%-12s %2s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %7s %7s %7s "
+          "%7s" % ("K x N", "M", "w4g32", "w4g128", "w8g128", "i8g64", "dyn",
+                   "f32", "ORT-L0", "ORT-L4", "L4-g64", "ORT-dyn", "L0/w4",
+                   "f32/w4", "L4g/i8", "odyn/dy"))
     for k, n, m, t in summary:
         print("%-12s %2d %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f "
-              "%7.2f %7.2f %7.2f" % (
+              "%8.4f %8.4f %7.2f %7.2f %7.2f %7.2f" % (
                   "%dx%d" % (k, n), m, t["w4g32"], t["w4g128"], t["w8g128"],
-                  t["dyn"], t["f32"], t["ort0"], t["ort4"], t["ortdyn"],
-                  t["ort0"] / t["w4g32"], t["f32"] / t["w4g32"],
+                  t["i8g64"], t["dyn"], t["f32"], t["ort0"], t["ort4"],
+                  t["ort4g64"], t["ortdyn"], t["ort0"] / t["w4g32"],
+                  t["f32"] / t["w4g32"], t["ort4g64"] / t["i8g64"],
                   t["ortdyn"] / t["dyn"]))
     return 1 if failed else 0
 

@@ -162,19 +162,28 @@ def CPUMatMulNBits : Pass<"qopt-cpu-matmul-nbits", "::mlir::func::FuncOp"> {
   let description = [{
     Rewrites every `qopt.matmul_nbits` (4- or 8-bit per-group weights, float
     activations) into a register-tiled loop nest on tensors. The constant
-    weight is repacked at compile time, still 4 or 8 bits per value, into
-    `[ceil(N/16)][K/2][16]` bytes (4 bits: the low nibble holds an even K
-    index, the high nibble the next one) or `[ceil(N/16)][K][16]` bytes
-    (8 bits), so that one 16-byte load gives one K step (8 bits) or two
-    (4 bits) of 16 columns. Each value is dequantized in a vector register:
-    the byte is zero-extended to i32, masked or shifted, and OR-ed into the
-    mantissa of 2^23, and `2^23 + zero_point` is subtracted, which gives
-    `q - zero_point` exactly as a float. The float weight matrix is never
-    written to memory.
+    weight is repacked at compile time, still 4 or 8 bits per value.
+
+    * 4 bits, groups a multiple of 8 (nibble planes): `[ceil(N/16)][K/8][16]`
+      i32 words, nibble j of a word holding K = 8c + j of one column, so one
+      64-byte load gives 8 K steps of 16 columns. Each byte of the word is
+      shifted to the bottom (one shift per byte), and its nibble at bit 4p
+      (p = 0, 1) is masked in place and OR-ed into the exponent of
+      2^(23-4p) (one vpternlogd): that float is `2^(23-4p) + q` exactly,
+      and subtracting `2^(23-4p) + zero_point` gives `q - zero_point`
+      exactly. Zero points are kept as one i8 per column and group (none
+      when the op has none); tiles of 16 columns run in pairs.
+    * Otherwise: `[ceil(N/16)][K/2][16]` bytes (4 bits: the low nibble holds
+      an even K index, the high nibble the next one) or `[ceil(N/16)][K][16]`
+      bytes (8 bits); the byte is zero-extended to i32, masked or shifted,
+      OR-ed into the mantissa of 2^23, and `2^23 + zero_point` is
+      subtracted.
+
+    The float weight matrix is never written to memory.
 
     * One row (GEMV, memory bound): per group, two accumulators per 16
       columns sum `(q - zp) * a[k]` for even and odd K, and at the end of the
-      group `acc += (lo + hi) * scale` (one FMA per group and 16 columns).
+      group `acc += (even + odd) * scale` (one FMA per group and 16 columns).
     * Several rows: each dequantized weight vector is scaled once,
       `w = (q - zp) * scale`, and shared by `tile-m` rows of broadcast
       activations (vector.fma).
@@ -186,11 +195,14 @@ def CPUMatMulNBits : Pass<"qopt-cpu-matmul-nbits", "::mlir::func::FuncOp"> {
     An op with `int8_block` (MatMulNBits accuracy_level 4) takes a separate
     path that reproduces ONNX Runtime's result bit for bit
     (docs/numerics.md, section 10): each row of the input is quantized to
-    int8 per group once, the weight is repacked (4 bits per value) so that
-    MLAS's 16 float lanes become contiguous 16-lane slices, each unit of 128
-    (or 64) values costs i32 multiply-adds and one fma per 16 lanes, and
-    the lanes are reduced in MLAS's order, then bias and the zero-point
-    correction are added.
+    int8 per group once (codes as i8, permuted), the weight is repacked (4
+    bits per value, 64 bytes per unit of 128 values) so that each of MLAS's
+    16 float lanes owns 4 consecutive bytes, each unit of 128 (or 64)
+    values costs one or two lane-wise u8 x s8 dot steps (vpdpbusd through
+    qopt-x86-vnni where the target has AVX-512 VNNI, widened i32 products
+    elsewhere; the integer sums are exact either way) and one fma per 16
+    lanes, and the lanes are reduced in MLAS's order, then bias and the
+    zero-point correction (computed for 16 columns at once) are added.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
@@ -221,7 +233,11 @@ def X86Vnni : Pass<"qopt-x86-vnni", "::mlir::func::FuncOp"> {
 
     into `llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%acc, %x4, %w)`
     with the four activation bytes broadcast to all 16 lanes (operand 2 is
-    the unsigned one). Upstream has no vpdpbusd op and LLVM only matches
+    the unsigned one), and the lane-wise form that qopt-cpu-matmul-nbits's
+    int8-block path emits (both operands `vector<16x4xi8>`, the unsigned one
+    widened by `arith.extui`, the signed one by `arith.extsi`, indexing maps
+    `(n,k)->(n,k), (n,k)->(n,k), (n,k)->(n)`) into the same intrinsic with
+    both byte vectors as they are. Upstream has no vpdpbusd op and LLVM only matches
     vpdpbusd on full add-reductions. Functions whose `target_cpu` /
     `target_features` lack avx512vnni or avx512bw are left alone (the
     contraction then lowers exactly through upstream's patterns). The

@@ -3,10 +3,10 @@
 // qopt-cpu-matmul-nbits: lowers qopt.matmul_nbits (4- or 8-bit per-group
 // weights, float activations) to a register-tiled loop nest of scf.for over
 // vector ops on tensors. The weight stays 4 or 8 bits per value in memory:
-// it is repacked at compile time so that one 16-byte load feeds 16 columns,
-// and each value is turned into a float in a register (zero-extend, mask or
-// shift, OR into the mantissa of 2^23, subtract 2^23 + zero point: exact),
-// then scaled per group. No float copy of the weight matrix exists at any
+// it is repacked at compile time so that one load feeds 16 columns (4-bit
+// groups of 8k: nibble planes, 8 K steps per 64-byte load; otherwise bytes),
+// and each value is turned into a float in a register (mask and OR into a
+// float exponent, subtract 2^E + zero point: exact), then scaled per group. No float copy of the weight matrix exists at any
 // point. At one row (GEMV) the loop is memory bound and keeps the work per
 // loaded byte minimal: the scale is applied once per group and 16 columns.
 //
@@ -19,6 +19,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <cmath>
 #include <cstring>
 
 namespace mlir::qopt {
@@ -61,14 +62,32 @@ static std::optional<std::vector<float>> getConstantF32(Value value) {
 
 /// The weight, scales and zero points in the kernel's layout.
 struct PackedNBits {
-  /// [tiles][K / valuesPerByte][16] i8.
+  /// Byte layout: [tiles][K / valuesPerByte][16] i8. Nibble-plane layout
+  /// (4 bits, groups a multiple of 8): [tiles][K / 8][16] i32, nibble j of
+  /// word (t, c, l) is the weight at K = 8c + j of column 16t + l.
   Value bytes;
   /// [tiles][groups][16] f32: the scale, 0 in padding columns.
   Value scales;
-  /// [tiles][groups][16] f32: 2^23 + zero point.
+  /// Byte layout: [tiles][groups][16] f32, 2^23 + zero point. Nibble-plane
+  /// layout: [tiles][groups][16] i8 zero points, or null when the op has
+  /// none (every group then uses `defaultZeroPoint`).
   Value offsets;
   int64_t tiles;
+  bool planes = false;
+  float defaultZeroPoint = 0.0f;
 };
+
+/// In the nibble-plane layout a 32-bit word holds 8 weights. The nibble at
+/// bit 4p (p < 2), masked in place and OR-ed into the exponent of 2^(23-4p),
+/// is the float 2^(23-4p) + q exactly (its mantissa LSB is worth 2^-4p), so
+/// one AND/OR (one vpternlogd) and one subtraction of 2^(23-4p) + zp give
+/// q - zp exactly. Byte i of the word (nibbles 2i, 2i + 1) is brought to
+/// positions 0 and 1 by one shift by 8i.
+static constexpr int64_t kPlanePositions = 2;
+/// Tiles of 16 columns the nibble-plane kernels process at once.
+static constexpr int64_t kPlaneTiles = 2;
+static int32_t planeExponentBits(int64_t p) { return (127 + 23 - 4 * p) << 23; }
+static float planeBias(int64_t p) { return std::ldexp(1.0f, 23 - 4 * p); }
 
 class MatMulNBitsEmitter {
 public:
@@ -166,6 +185,140 @@ private:
             toFloat(arith::ExtUIOp::create(b, loc, iVec, second))};
   }
 
+  Value splatF(float v) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(fVec, b.getF32FloatAttr(v)));
+  }
+
+  /// The zero points of tile `tile`, group `g` (nibble-plane layout), as
+  /// floats.
+  Value readZeroPoints(Value tile, Value g) {
+    if (!packed.offsets)
+      return splatF(packed.defaultZeroPoint);
+    Type i8 = b.getI8Type();
+    Value pad = arith::ConstantIntOp::create(b, loc, i8, 0);
+    Value bytes = vector::TransferReadOp::create(
+        b, loc, VectorType::get({kLanes}, i8), packed.offsets,
+        ValueRange{tile, g, index(0)}, pad, ArrayRef<bool>{true});
+    return arith::UIToFPOp::create(b, loc, fVec, bytes);
+  }
+
+  /// Word `chunk` of tile `tile` (nibble-plane layout) as its 8 nibbles, each
+  /// masked in place at position p = j % 2 of one of four shifted copies
+  /// and OR-ed into the exponent of 2^(23-4p): the floats 2^(23-4p) + q,
+  /// exactly.
+  SmallVector<Value, 8> unpackPlanes(Value tile, Value chunk) {
+    Value pad = arith::ConstantIntOp::create(b, loc, i32, 0);
+    Value word = vector::TransferReadOp::create(
+        b, loc, iVec, packed.bytes, ValueRange{tile, chunk, index(0)}, pad,
+        ArrayRef<bool>{true});
+    Value sources[4] = {word};
+    for (int64_t i = 1; i < 4; ++i)
+      sources[i] = arith::ShRUIOp::create(b, loc, word, splatI32(8 * i));
+    SmallVector<Value, 8> biased;
+    for (int64_t j = 0; j < 8; ++j) {
+      int64_t p = j % kPlanePositions;
+      Value masked = arith::AndIOp::create(b, loc, sources[j / kPlanePositions],
+                                           splatI32(0xF << (4 * p)));
+      Value withExp =
+          arith::OrIOp::create(b, loc, masked, splatI32(planeExponentBits(p)));
+      biased.push_back(arith::BitcastOp::create(b, loc, fVec, withExp));
+    }
+    return biased;
+  }
+
+  /// GEMV group in the nibble-plane layout: per tile, the two offsets
+  /// 2^(23-4p) + zp are formed once per group, each weight costs one
+  /// AND/OR, one subtraction and one FMA; the scale is applied once per
+  /// group as in emitGemvGroup.
+  SmallVector<Value> emitGemvGroupPlanes(Value a, Value m0,
+                                         ArrayRef<Value> tiles, Value g,
+                                         ValueRange accs) {
+    SmallVector<SmallVector<Value, 3>> offsets;
+    SmallVector<Value> init;
+    for (Value tile : tiles) {
+      Value zp = readZeroPoints(tile, g);
+      SmallVector<Value, 3> perPos;
+      for (int64_t p = 0; p < kPlanePositions; ++p)
+        perPos.push_back(
+            arith::AddFOp::create(b, loc, zp, splatF(planeBias(p))));
+      offsets.push_back(perPos);
+      init.push_back(zeroF());
+      init.push_back(zeroF());
+    }
+    Value chunkBase = mul(g, group / 8);
+    auto inner = scf::ForOp::create(
+        b, loc, index(0), index(group / 8), index(1), init,
+        [&](OpBuilder &ib, Location, Value c, ValueRange iter) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ib.getInsertionBlock());
+          Value chunk = arith::AddIOp::create(b, loc, chunkBase, c);
+          Value k0 = mul(chunk, 8);
+          SmallVector<Value, 8> acts;
+          for (int64_t j = 0; j < 8; ++j)
+            acts.push_back(readAct(a, m0, add(k0, j)));
+          SmallVector<Value> next(iter.begin(), iter.end());
+          for (auto [t, tile] : llvm::enumerate(tiles)) {
+            SmallVector<Value, 8> biased = unpackPlanes(tile, chunk);
+            for (int64_t j = 0; j < 8; ++j) {
+              Value w = arith::SubFOp::create(b, loc, biased[j],
+                                              offsets[t][j % kPlanePositions]);
+              Value &acc = next[2 * t + j % 2];
+              acc = vector::FMAOp::create(b, loc, w, acts[j], acc);
+            }
+          }
+          scf::YieldOp::create(b, loc, next);
+        });
+    SmallVector<Value> next;
+    for (auto [j, tile] : llvm::enumerate(tiles)) {
+      Value scale = readParam(packed.scales, tile, g);
+      Value sum = arith::AddFOp::create(b, loc, inner.getResult(2 * j),
+                                        inner.getResult(2 * j + 1));
+      next.push_back(vector::FMAOp::create(b, loc, sum, scale, accs[j]));
+    }
+    return next;
+  }
+
+  /// GEMM group in the nibble-plane layout: w = ((2^(23-4p) + q) -
+  /// 2^(23-4p) - zp) * scale (both subtractions exact), shared by `rows`
+  /// rows. Only the zero point and the scale of each tile stay in
+  /// registers.
+  SmallVector<Value> emitGemmGroupPlanes(Value a, Value m0, int64_t rows,
+                                         ArrayRef<Value> tiles, Value g,
+                                         ValueRange accs) {
+    SmallVector<Value> zps, scales;
+    for (Value tile : tiles) {
+      zps.push_back(readZeroPoints(tile, g));
+      scales.push_back(readParam(packed.scales, tile, g));
+    }
+    Value chunkBase = mul(g, group / 8);
+    auto inner = scf::ForOp::create(
+        b, loc, index(0), index(group / 8), index(1), accs,
+        [&](OpBuilder &ib, Location, Value c, ValueRange iter) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ib.getInsertionBlock());
+          Value chunk = arith::AddIOp::create(b, loc, chunkBase, c);
+          Value k0 = mul(chunk, 8);
+          SmallVector<Value> next(iter.begin(), iter.end());
+          for (auto [t, tile] : llvm::enumerate(tiles)) {
+            SmallVector<Value, 8> biased = unpackPlanes(tile, chunk);
+            for (int64_t j = 0; j < 8; ++j) {
+              Value q = arith::SubFOp::create(
+                  b, loc, biased[j], splatF(planeBias(j % kPlanePositions)));
+              Value w = arith::MulFOp::create(
+                  b, loc, arith::SubFOp::create(b, loc, q, zps[t]), scales[t]);
+              for (int64_t r = 0; r < rows; ++r) {
+                Value &acc = next[r * tiles.size() + t];
+                acc = vector::FMAOp::create(
+                    b, loc, readAct(a, add(m0, r), add(k0, j)), w, acc);
+              }
+            }
+          }
+          scf::YieldOp::create(b, loc, next);
+        });
+    return SmallVector<Value>(inner.getResults());
+  }
+
   /// Rows [lb, ub) in steps of `rows`, tiles [t0, t0 + tileN).
   Value emitRows(Value a, Value t0, int64_t lb, int64_t ub, int64_t rows,
                  Value out) {
@@ -179,23 +332,43 @@ private:
           SmallVector<Value> tiles;
           for (int64_t j = 0; j < tileN; ++j)
             tiles.push_back(add(t0, j));
-          SmallVector<Value> accs(rows * tileN, zeroF());
-          auto groupLoop = scf::ForOp::create(
-              b, loc, index(0), index(groups), index(1), accs,
-              [&](OpBuilder &gb, Location, Value g, ValueRange gIter) {
-                OpBuilder::InsertionGuard guard(b);
-                b.setInsertionPointToStart(gb.getInsertionBlock());
-                SmallVector<Value> next =
-                    rows == 1 ? emitGemvGroup(a, m0, tiles, g, gIter)
-                              : emitGemmGroup(a, m0, rows, tiles, g, gIter);
-                scf::YieldOp::create(b, loc, next);
-              });
+          // The nibble-plane kernels keep more per-tile values in registers
+          // (zero points or offsets): they run the tile block in sub-blocks
+          // of kPlaneTiles tiles, one pass over K each.
+          int64_t block = packed.planes ? kPlaneTiles : tileN;
+          SmallVector<Value> results(rows * tileN);
+          for (int64_t j0 = 0; j0 < tileN; j0 += block) {
+            ArrayRef<Value> sub =
+                ArrayRef<Value>(tiles).slice(j0, std::min(block, tileN - j0));
+            int64_t width = sub.size();
+            SmallVector<Value> accs(rows * width, zeroF());
+            auto groupLoop = scf::ForOp::create(
+                b, loc, index(0), index(groups), index(1), accs,
+                [&](OpBuilder &gb, Location, Value g, ValueRange gIter) {
+                  OpBuilder::InsertionGuard guard(b);
+                  b.setInsertionPointToStart(gb.getInsertionBlock());
+                  SmallVector<Value> next;
+                  if (packed.planes)
+                    next = rows == 1 ? emitGemvGroupPlanes(a, m0, sub, g, gIter)
+                                     : emitGemmGroupPlanes(a, m0, rows, sub, g,
+                                                           gIter);
+                  else
+                    next = rows == 1
+                               ? emitGemvGroup(a, m0, sub, g, gIter)
+                               : emitGemmGroup(a, m0, rows, sub, g, gIter);
+                  scf::YieldOp::create(b, loc, next);
+                });
+            for (int64_t r = 0; r < rows; ++r)
+              for (int64_t j = 0; j < width; ++j)
+                results[r * tileN + j0 + j] =
+                    groupLoop.getResult(r * width + j);
+          }
           Value cur = iter[0];
           bool inBounds = n % kLanes == 0 && packed.tiles * kLanes == n;
           for (int64_t r = 0; r < rows; ++r)
             for (int64_t j = 0; j < tileN; ++j)
               cur = vector::TransferWriteOp::create(
-                        b, loc, groupLoop.getResult(r * tileN + j), cur,
+                        b, loc, results[r * tileN + j], cur,
                         ValueRange{add(m0, r), mul(tiles[j], kLanes)},
                         ArrayRef<bool>{inBounds})
                         .getResult();
@@ -329,40 +502,80 @@ FailureOr<PackedNBits> CPUMatMulNBitsPass::pack(OpBuilder &b,
 
   // Byte (n, kb) of the MatMulNBits layout, [N][groups][bytes per group],
   // is byte kb of row n: groups are contiguous along K. With 4 bits, byte
-  // kb holds K = 2kb (low nibble) and 2kb + 1 (high nibble).
-  std::vector<int8_t> packedBytes(tiles * rowBytes * kLanes, 0);
+  // kb holds K = 2kb (low nibble) and 2kb + 1 (high nibble). In the byte
+  // layout it goes to [t][kb][c]; in the nibble-plane layout (4 bits, groups
+  // a multiple of 8) 4 consecutive bytes of a row form one little-endian
+  // word [t][kb / 4][c], whose nibble j is the weight at K = 8 (kb / 4) + j.
+  bool planes = op.getBits() == 4 && group % 8 == 0;
+  std::vector<int8_t> packedBytes;
+  std::vector<int32_t> packedWords;
+  if (planes)
+    packedWords.assign(tiles * (rowBytes / 4) * kLanes, 0);
+  else
+    packedBytes.assign(tiles * rowBytes * kLanes, 0);
   for (int64_t col = 0; col < n; ++col) {
     int64_t t = col / kLanes, c = col % kLanes;
     const uint8_t *src = bytes->data() + col * rowBytes;
-    int8_t *dst = packedBytes.data() + t * rowBytes * kLanes + c;
-    for (int64_t kb = 0; kb < rowBytes; ++kb)
-      dst[kb * kLanes] = static_cast<int8_t>(src[kb]);
+    for (int64_t kb = 0; kb < rowBytes; ++kb) {
+      if (planes)
+        packedWords[(t * (rowBytes / 4) + kb / 4) * kLanes + c] |=
+            static_cast<int32_t>(static_cast<uint32_t>(src[kb])
+                                 << (8 * (kb % 4)));
+      else
+        packedBytes[(t * rowBytes + kb) * kLanes + c] =
+            static_cast<int8_t>(src[kb]);
+    }
   }
   std::vector<float> packedScales(tiles * groups * kLanes, 0.0f);
-  std::vector<float> packedOffsets(tiles * groups * kLanes, kMagic);
+  std::vector<float> packedOffsets;
+  std::vector<int8_t> packedZeroPoints;
+  if (!planes)
+    packedOffsets.assign(tiles * groups * kLanes, kMagic);
+  else if (zeroPoints)
+    packedZeroPoints.assign(tiles * groups * kLanes, 0);
   int64_t defaultZp = op.getDefaultZeroPoint();
   for (int64_t col = 0; col < n; ++col)
     for (int64_t g = 0; g < groups; ++g) {
       int64_t at = ((col / kLanes) * groups + g) * kLanes + col % kLanes;
       packedScales[at] = (*scales)[col * groups + g];
       int64_t zp = zeroPoints ? (*zeroPoints)[col * groups + g] : defaultZp;
-      packedOffsets[at] = kMagic + static_cast<float>(zp);
+      if (!planes)
+        packedOffsets[at] = kMagic + static_cast<float>(zp);
+      else if (zeroPoints)
+        packedZeroPoints[at] = static_cast<int8_t>(zp);
     }
 
   Location loc = op.getLoc();
   PackedNBits result;
   result.tiles = tiles;
-  auto bytesType =
-      RankedTensorType::get({tiles, rowBytes, kLanes}, b.getI8Type());
-  result.bytes = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(bytesType, ArrayRef<int8_t>(packedBytes)));
+  result.planes = planes;
+  if (planes) {
+    auto wordsType =
+        RankedTensorType::get({tiles, rowBytes / 4, kLanes}, b.getI32Type());
+    result.bytes = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(wordsType, ArrayRef<int32_t>(packedWords)));
+  } else {
+    auto bytesType =
+        RankedTensorType::get({tiles, rowBytes, kLanes}, b.getI8Type());
+    result.bytes = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(bytesType, ArrayRef<int8_t>(packedBytes)));
+  }
   auto paramType =
       RankedTensorType::get({tiles, groups, kLanes}, b.getF32Type());
   result.scales = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(paramType, ArrayRef<float>(packedScales)));
-  result.offsets = arith::ConstantOp::create(
-      b, loc,
-      DenseElementsAttr::get(paramType, ArrayRef<float>(packedOffsets)));
+  result.defaultZeroPoint = static_cast<float>(defaultZp);
+  if (!planes)
+    result.offsets = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(paramType, ArrayRef<float>(packedOffsets)));
+  else if (zeroPoints)
+    result.offsets = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(paramType.clone(b.getI8Type()),
+                               ArrayRef<int8_t>(packedZeroPoints)));
   return result;
 }
 

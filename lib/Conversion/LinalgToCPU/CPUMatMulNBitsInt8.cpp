@@ -17,13 +17,18 @@
 //
 // The lane partition is made contiguous by a compile-time permutation: the
 // weight is repacked (still 4 bits per value) and the activation codes are
-// shuffled so that slice g of a unit holds, in lane l, the g-th element of
-// lane l's set. The integer part then is 16-lane i32 multiply-adds, and the
-// float work per unit is one fma, as in MLAS.
+// shuffled so that bytes 4l .. 4l + 3 of a 64-byte block hold four elements
+// of lane l's set (slices 0-3 of a unit in the low nibbles of the weight
+// block and the first code block, slices 4-7 in the high nibbles and the
+// second). The integer part then is two u8 x s8 lane-wise dot steps per
+// unit (vpdpbusd through qopt-x86-vnni; integer sums are exact, so their
+// order does not matter), and the float work per unit is one fma, as in
+// MLAS.
 //
 //===----------------------------------------------------------------------===//
 
 #include "CPUMatMulNBitsInt8.h"
+#include "CPUTarget.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Matchers.h"
@@ -68,6 +73,12 @@ public:
     i32 = b.getI32Type();
     fVec = VectorType::get({kLanes}, f32);
     iVec = VectorType::get({kLanes}, i32);
+    // vpdpbusd (through qopt-x86-vnni) where the function's target has it;
+    // elsewhere the same integer sums from widened products.
+    CPUFeatureQuery query;
+    Operation *func = op->getParentOfType<func::FuncOp>();
+    vnni =
+        func && query.hasFeatures(func, {"avx512vnni", "avx512bw", "avx512f"});
     for (int64_t blk = 0; blk < groups;) {
       bool pair = group == 64 && blk + 1 < groups;
       int64_t size = pair ? 128 : group;
@@ -107,9 +118,10 @@ private:
   SmallVector<Value> quantizeUnit(Value a, Value row, Value k0, Value blk0,
                                   bool pair, int64_t size, ValueRange cur);
   Value quantizeA(Value a, Value codes, Value aScales, Value aSums);
+  Value zeroPointCorrection(Value aSums);
   Value emitOutputs(Value codes, Value aScales, Value aSums, Value bias,
                     Value out);
-  SmallVector<Value> emitCols(Value codes, Value aScales, Value aSums,
+  SmallVector<Value> emitCols(Value codes, Value aScales, Value zeroCorr,
                               Value bias, Value row, ArrayRef<Value> cols);
 
   OpBuilder &b;
@@ -119,13 +131,16 @@ private:
   Type f32, i32;
   VectorType fVec, iVec;
   SmallVector<Unit> units;
-  /// [N][K / 32][16] i8: per unit, slice pairs (2h, 2h+1) as low/high
-  /// nibbles of 16 bytes.
+  bool vnni = false;
+  /// [N][units][64] i8: per unit, byte 4l + i holds slice i of lane l in
+  /// its low nibble and slice 4 + i in its high nibble (0 for a 64-unit).
   Value weight;
   /// [N][groups] f32: the weight scales.
   Value wScales;
-  /// [N][groups] f32: -(scale * zero point).
+  /// [groups][N rounded up to 16] f32: -(scale * zero point), 0 in padding
+  /// columns.
   Value wSums;
+  int64_t nPad;
 };
 
 } // namespace
@@ -158,30 +173,34 @@ LogicalResult Int8BlockEmitter::pack() {
     uint8_t byte = bytes[col * rowBytes + kk / 2];
     return kk % 2 ? byte >> 4 : byte & 0xF;
   };
-  std::vector<int8_t> packed(n * rowBytes, 0);
+  int64_t numUnits = units.size();
+  std::vector<int8_t> packed(n * numUnits * 64, 0);
   for (int64_t col = 0; col < n; ++col)
-    for (const Unit &u : units) {
-      int64_t slices = u.size / kLanes;
-      for (int64_t h = 0; h < slices / 2; ++h)
-        for (int64_t l = 0; l < kLanes; ++l) {
-          uint8_t lo = code(col, u.k0 + unitElement(group, u.pair, 2 * h, l));
+    for (auto [ui, u] : llvm::enumerate(units))
+      for (int64_t l = 0; l < kLanes; ++l)
+        for (int64_t i = 0; i < 4; ++i) {
+          uint8_t lo = code(col, u.k0 + unitElement(group, u.pair, i, l));
           uint8_t hi =
-              code(col, u.k0 + unitElement(group, u.pair, 2 * h + 1, l));
-          packed[col * rowBytes + u.k0 / 2 + h * kLanes + l] =
+              u.size == 128
+                  ? code(col, u.k0 + unitElement(group, u.pair, 4 + i, l))
+                  : 0;
+          packed[(col * numUnits + ui) * 64 + 4 * l + i] =
               static_cast<int8_t>(lo | (hi << 4));
         }
-    }
-  std::vector<float> sums(n * groups);
+  nPad = llvm::divideCeil(n, kLanes) * kLanes;
+  std::vector<float> sums(groups * nPad, 0.0f);
   int64_t defaultZp = op.getDefaultZeroPoint();
-  for (int64_t i = 0; i < n * groups; ++i) {
-    float zp = static_cast<float>(zAttr ? zps[i] : defaultZp);
-    sums[i] = -(scales[i] * zp);
-  }
-  auto wType = RankedTensorType::get({n, k / 32, kLanes}, b.getI8Type());
+  for (int64_t col = 0; col < n; ++col)
+    for (int64_t blk = 0; blk < groups; ++blk) {
+      int64_t i = col * groups + blk;
+      float zp = static_cast<float>(zAttr ? zps[i] : defaultZp);
+      sums[blk * nPad + col] = -(scales[i] * zp);
+    }
+  auto wType = RankedTensorType::get({n, numUnits, 64}, b.getI8Type());
   weight = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(wType, ArrayRef<int8_t>(packed)));
   wScales = op.getScales();
-  auto pType = RankedTensorType::get({n, groups}, f32);
+  auto pType = RankedTensorType::get({groups, nPad}, f32);
   wSums = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(pType, ArrayRef<float>(sums)));
   return success();
@@ -261,20 +280,25 @@ SmallVector<Value> Int8BlockEmitter::quantizeUnit(Value a, Value row, Value k0,
     unitCodes =
         vector::ShuffleOp::create(b, loc, blockCodes[0], blockCodes[1], concat);
   }
+  // Code block h (64 bytes) of the unit: byte 4l + i is slice 4h + i of
+  // lane l.
   SmallVector<int64_t> perm(size);
-  for (int64_t g = 0; g < size / kLanes; ++g)
+  for (int64_t h = 0; h < size / 64; ++h)
     for (int64_t l = 0; l < kLanes; ++l)
-      perm[g * kLanes + l] = unitElement(group, pair, g, l);
+      for (int64_t i = 0; i < 4; ++i)
+        perm[64 * h + 4 * l + i] = unitElement(group, pair, 4 * h + i, l);
   Value permuted =
       vector::ShuffleOp::create(b, loc, unitCodes, unitCodes, perm);
-  Value slice0 = divIndex(k0, kLanes);
-  for (int64_t g = 0; g < size / kLanes; ++g) {
-    Value slice = vector::ExtractStridedSliceOp::create(
-        b, loc, permuted, ArrayRef<int64_t>{g * kLanes},
-        ArrayRef<int64_t>{kLanes}, ArrayRef<int64_t>{1});
+  Value bytes = arith::TruncIOp::create(
+      b, loc, VectorType::get({size}, b.getI8Type()), permuted);
+  Value block0 = divIndex(k0, 64);
+  for (int64_t h = 0; h < size / 64; ++h) {
+    Value block = vector::ExtractStridedSliceOp::create(
+        b, loc, bytes, ArrayRef<int64_t>{64 * h}, ArrayRef<int64_t>{64},
+        ArrayRef<int64_t>{1});
     curCodes = vector::TransferWriteOp::create(
-                   b, loc, slice, curCodes,
-                   ValueRange{row, addIndex(slice0, g), index(0)},
+                   b, loc, block, curCodes,
+                   ValueRange{row, addIndex(block0, h), index(0)},
                    ArrayRef<bool>{true})
                    .getResult();
   }
@@ -282,7 +306,7 @@ SmallVector<Value> Int8BlockEmitter::quantizeUnit(Value a, Value row, Value k0,
 }
 
 /// Per row and group: the scale, the block sum, and the codes in the
-/// permuted slice order, written to codes[row][K / 16][16] (i32).
+/// permuted order, written to codes[row][K / 64][64] (i8).
 Value Int8BlockEmitter::quantizeA(Value a, Value codes, Value aScales,
                                   Value aSums) {
   auto loop = scf::ForOp::create(
@@ -303,14 +327,53 @@ Value Int8BlockEmitter::quantizeA(Value a, Value codes, Value aScales,
 
 /// The outputs y[row, cols[j]].
 SmallVector<Value> Int8BlockEmitter::emitCols(Value codes, Value aScales,
-                                              Value aSums, Value bias,
+                                              Value zeroCorr, Value bias,
                                               Value row, ArrayRef<Value> cols) {
   int64_t count = cols.size();
-  auto bytesType = VectorType::get({kLanes}, b.getI8Type());
-  Value i8Pad = arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0);
-  Value i32Pad = arith::ConstantIntOp::create(b, loc, i32, 0);
-  Value mask15 = splat(iVec, b.getI32IntegerAttr(15));
-  Value shift4 = splat(iVec, b.getI32IntegerAttr(4));
+  Type i8 = b.getI8Type();
+  auto blockType = VectorType::get({64}, i8);
+  auto stepType = VectorType::get({kLanes, 4}, i8);
+  auto wideType = VectorType::get({kLanes, 4}, i32);
+  Value i8Pad = arith::ConstantIntOp::create(b, loc, i8, 0);
+  Value mask15 = splat(blockType, b.getI8IntegerAttr(15));
+  Value shift4 = splat(blockType, b.getI8IntegerAttr(4));
+  MLIRContext *ctx = b.getContext();
+  AffineExpr dn = getAffineDimExpr(0, ctx), dk = getAffineDimExpr(1, ctx);
+  SmallVector<AffineMap> dotMaps = AffineMap::inferFromExprList(
+      ArrayRef<ArrayRef<AffineExpr>>{{dn, dk}, {dn, dk}, {dn}}, ctx);
+  ArrayAttr dotIterators = b.getArrayAttr(
+      {vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
+       vector::IteratorTypeAttr::get(ctx, vector::IteratorType::reduction)});
+  // The lane-wise u8 x s8 dot step (DotStep.h's matchLaneDotStep), which
+  // qopt-x86-vnni turns into vpdpbusd.
+  auto dotStep = [&](Value weightBytes, Value codeBytes, Value acc) -> Value {
+    if (!vnni) {
+      // acc[l] += sum_i u[4l + i] * s[4l + i], from i32 products and four
+      // stride-4 shuffles.
+      auto wide64 = VectorType::get({64}, i32);
+      Value prod = arith::MulIOp::create(
+          b, loc, arith::ExtUIOp::create(b, loc, wide64, weightBytes),
+          arith::ExtSIOp::create(b, loc, wide64, codeBytes));
+      for (int64_t i = 0; i < 4; ++i) {
+        SmallVector<int64_t> pick(kLanes);
+        for (int64_t l = 0; l < kLanes; ++l)
+          pick[l] = 4 * l + i;
+        acc = arith::AddIOp::create(
+            b, loc, acc, vector::ShuffleOp::create(b, loc, prod, prod, pick));
+      }
+      return acc;
+    }
+    auto widen = [&](Value v, bool isSigned) -> Value {
+      Value shaped = vector::ShapeCastOp::create(b, loc, stepType, v);
+      if (isSigned)
+        return arith::ExtSIOp::create(b, loc, wideType, shaped);
+      return arith::ExtUIOp::create(b, loc, wideType, shaped);
+    };
+    return vector::ContractionOp::create(
+               b, loc, widen(weightBytes, false), widen(codeBytes, true), acc,
+               b.getAffineMapArrayAttr(dotMaps), dotIterators)
+        .getResult();
+  };
   SmallVector<bool> oddLanes(kLanes);
   for (int64_t l = 0; l < kLanes; ++l)
     oddLanes[l] = l % 2 == 1;
@@ -331,28 +394,23 @@ SmallVector<Value> Int8BlockEmitter::emitCols(Value codes, Value aScales,
       [&](Value k0, Value blk0, bool pair, int64_t size,
           ValueRange cur) -> SmallVector<Value> {
         SmallVector<Value> lanes(count, splat(iVec, b.getI32IntegerAttr(0)));
-        Value wRow = divIndex(k0, 32), aRow = divIndex(k0, kLanes);
-        for (int64_t h = 0; h < size / kLanes / 2; ++h) {
-          Value aLo = vector::TransferReadOp::create(
-              b, loc, iVec, codes,
-              ValueRange{row, addIndex(aRow, 2 * h), index(0)}, i32Pad,
-              ArrayRef<bool>{true});
-          Value aHi = vector::TransferReadOp::create(
-              b, loc, iVec, codes,
-              ValueRange{row, addIndex(aRow, 2 * h + 1), index(0)}, i32Pad,
-              ArrayRef<bool>{true});
-          for (int64_t j = 0; j < count; ++j) {
-            Value bytes = vector::TransferReadOp::create(
-                b, loc, bytesType, weight,
-                ValueRange{cols[j], addIndex(wRow, h), index(0)}, i8Pad,
-                ArrayRef<bool>{true});
-            Value wide = arith::ExtUIOp::create(b, loc, iVec, bytes);
-            Value lo = arith::AndIOp::create(b, loc, wide, mask15);
-            Value hi = arith::ShRUIOp::create(b, loc, wide, shift4);
-            lanes[j] = arith::AddIOp::create(
-                b, loc, lanes[j], arith::MulIOp::create(b, loc, lo, aLo));
-            lanes[j] = arith::AddIOp::create(
-                b, loc, lanes[j], arith::MulIOp::create(b, loc, hi, aHi));
+        Value wRow = divIndex(k0, 128), aRow = divIndex(k0, 64);
+        int64_t halves = size / 64;
+        SmallVector<Value> aBlocks;
+        for (int64_t h = 0; h < halves; ++h)
+          aBlocks.push_back(vector::TransferReadOp::create(
+              b, loc, blockType, codes,
+              ValueRange{row, addIndex(aRow, h), index(0)}, i8Pad,
+              ArrayRef<bool>{true}));
+        for (int64_t j = 0; j < count; ++j) {
+          Value bytes = vector::TransferReadOp::create(
+              b, loc, blockType, weight, ValueRange{cols[j], wRow, index(0)},
+              i8Pad, ArrayRef<bool>{true});
+          Value lo = arith::AndIOp::create(b, loc, bytes, mask15);
+          lanes[j] = dotStep(lo, aBlocks[0], lanes[j]);
+          if (halves == 2) {
+            Value hi = arith::ShRUIOp::create(b, loc, bytes, shift4);
+            lanes[j] = dotStep(hi, aBlocks[1], lanes[j]);
           }
         }
         Value sa0 =
@@ -377,24 +435,6 @@ SmallVector<Value> Int8BlockEmitter::emitCols(Value codes, Value aScales,
   auto addF = [&](Value p, Value q) {
     return arith::AddFOp::create(b, loc, p, q).getResult();
   };
-  // The zero-point correction: per column an fma chain over the groups
-  // from 0.
-  SmallVector<Value> zeros(count, f32Const(0.0f));
-  auto chain = scf::ForOp::create(
-      b, loc, index(0), index(groups), index(1), zeros,
-      [&](OpBuilder &cb, Location, Value blk, ValueRange iter) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(cb.getInsertionBlock());
-        Value as =
-            tensor::ExtractOp::create(b, loc, aSums, ValueRange{row, blk});
-        SmallVector<Value> next;
-        for (int64_t j = 0; j < count; ++j) {
-          Value ws = tensor::ExtractOp::create(b, loc, wSums,
-                                               ValueRange{cols[j], blk});
-          next.push_back(math::FmaOp::create(b, loc, as, ws, iter[j]));
-        }
-        scf::YieldOp::create(b, loc, next);
-      });
   SmallVector<Value> results;
   int64_t fullCols = n - n % 4;
   for (int64_t j = 0; j < count; ++j) {
@@ -425,13 +465,60 @@ SmallVector<Value> Int8BlockEmitter::emitCols(Value codes, Value aScales,
     }
     if (bias)
       reduced = addF(reduced, tensor::ExtractOp::create(b, loc, bias, col));
-    results.push_back(addF(reduced, chain.getResult(j)));
+    results.push_back(
+        addF(reduced, tensor::ExtractOp::create(b, loc, zeroCorr,
+                                                ValueRange{row, col})));
   }
   return results;
 }
 
+/// The zero-point correction [M][N rounded up to 16]: per output an fma
+/// chain over the groups from 0, sum_blk fma(block sum, -(scale * zp)), as
+/// MLAS computes it; 16 columns at once (each lane is one column's chain).
+Value Int8BlockEmitter::zeroPointCorrection(Value aSums) {
+  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m, nPad}, f32);
+  Value zero = splat(fVec, b.getF32FloatAttr(0.0f));
+  Value pad = f32Const(0.0f);
+  auto rows = scf::ForOp::create(
+      b, loc, index(0), index(m), index(1), ValueRange{init},
+      [&](OpBuilder &rb, Location, Value row, ValueRange rowIter) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(rb.getInsertionBlock());
+        auto cols = scf::ForOp::create(
+            b, loc, index(0), index(nPad), index(kLanes),
+            ValueRange{rowIter[0]},
+            [&](OpBuilder &cb, Location, Value col0, ValueRange colIter) {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPointToStart(cb.getInsertionBlock());
+              auto chain = scf::ForOp::create(
+                  b, loc, index(0), index(groups), index(1), ValueRange{zero},
+                  [&](OpBuilder &gb, Location, Value blk, ValueRange acc) {
+                    OpBuilder::InsertionGuard guard(b);
+                    b.setInsertionPointToStart(gb.getInsertionBlock());
+                    Value as = tensor::ExtractOp::create(b, loc, aSums,
+                                                         ValueRange{row, blk});
+                    Value ws = vector::TransferReadOp::create(
+                        b, loc, fVec, wSums, ValueRange{blk, col0}, pad,
+                        ArrayRef<bool>{true});
+                    Value next = vector::FMAOp::create(
+                        b, loc, vector::BroadcastOp::create(b, loc, fVec, as),
+                        ws, acc[0]);
+                    scf::YieldOp::create(b, loc, next);
+                  });
+              Value written = vector::TransferWriteOp::create(
+                                  b, loc, chain.getResult(0), colIter[0],
+                                  ValueRange{row, col0}, ArrayRef<bool>{true})
+                                  .getResult();
+              scf::YieldOp::create(b, loc, written);
+            });
+        scf::YieldOp::create(b, loc, cols.getResult(0));
+      });
+  return rows.getResult(0);
+}
+
 Value Int8BlockEmitter::emitOutputs(Value codes, Value aScales, Value aSums,
                                     Value bias, Value out) {
+  Value zeroCorr = zeroPointCorrection(aSums);
   // Columns in groups of `kColTile` (sharing the activation loads), then
   // one at a time.
   int64_t tiled = n / kColTile * kColTile;
@@ -448,7 +535,7 @@ Value Int8BlockEmitter::emitOutputs(Value codes, Value aScales, Value aSums,
           for (int64_t j = 0; j < step; ++j)
             cols.push_back(addIndex(col0, j));
           SmallVector<Value> ys =
-              emitCols(codes, aScales, aSums, bias, row, cols);
+              emitCols(codes, aScales, zeroCorr, bias, row, cols);
           Value next = colIter[0];
           for (int64_t j = 0; j < step; ++j)
             next = tensor::InsertOp::create(b, loc, ys[j], next,
@@ -471,7 +558,7 @@ Value Int8BlockEmitter::emitOutputs(Value codes, Value aScales, Value aSums,
 
 Value Int8BlockEmitter::emit(Value a, Value bias) {
   Value codes = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{m, k / kLanes, kLanes}, i32);
+      b, loc, ArrayRef<int64_t>{m, k / 64, 64}, b.getI8Type());
   Value aScales =
       tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m, groups}, f32);
   Value aSums =

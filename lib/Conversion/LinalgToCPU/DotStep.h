@@ -65,6 +65,42 @@ inline std::optional<DotStepOperands> matchDotStep(vector::ContractionOp op) {
   return DotStepOperands{weights, act};
 }
 
+/// The i8 operands of a lane-wise dot step: lane n sums four products of
+/// its own unsigned and signed bytes.
+struct LaneDotStepOperands {
+  Value unsignedBytes, signedBytes;
+};
+
+/// Matches the lane-wise u8 x s8 dot step (both operands per lane) that
+/// qopt-cpu-matmul-nbits's int8-block path emits:
+///
+///   %u32 = arith.extui %u : vector<16x4xi8> to vector<16x4xi32>
+///   %s32 = arith.extsi %s : vector<16x4xi8> to vector<16x4xi32>
+///   %r = vector.contract {(n,k)->(n,k), (n,k)->(n,k), (n,k)->(n)} %u32,
+///   %s32, %acc : vector<16xi32>
+inline std::optional<LaneDotStepOperands>
+matchLaneDotStep(vector::ContractionOp op) {
+  auto accType = dyn_cast<VectorType>(op.getAcc().getType());
+  if (!accType || accType.getShape() != ArrayRef<int64_t>{16} ||
+      !accType.getElementType().isInteger(32) ||
+      op.getKind() != vector::CombiningKind::ADD)
+    return std::nullopt;
+  MLIRContext *ctx = op.getContext();
+  AffineExpr n = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx);
+  SmallVector<AffineMap> expected = AffineMap::inferFromExprList(
+      ArrayRef<ArrayRef<AffineExpr>>{{n, k}, {n, k}, {n}}, ctx);
+  if (op.getIndexingMapsArray() != ArrayRef<AffineMap>(expected) ||
+      op.getIteratorTypesArray() !=
+          ArrayRef<vector::IteratorType>{vector::IteratorType::parallel,
+                                         vector::IteratorType::reduction})
+    return std::nullopt;
+  Value u = matchExtFromI8<arith::ExtUIOp>(op.getLhs(), {16, 4});
+  Value s = matchExtFromI8<arith::ExtSIOp>(op.getRhs(), {16, 4});
+  if (!u || !s)
+    return std::nullopt;
+  return LaneDotStepOperands{u, s};
+}
+
 } // namespace mlir::qopt
 
 #endif // QOPT_LIB_CONVERSION_LINALGTOCPU_DOTSTEP_H

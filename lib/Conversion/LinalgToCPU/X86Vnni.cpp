@@ -67,6 +67,31 @@ static LogicalResult rewriteContract(RewriterBase &rewriter,
   return success();
 }
 
+/// Matches the lane-wise step (matchLaneDotStep) and rewrites it into
+/// vpdpbusd with both byte operands as they are.
+static LogicalResult rewriteLaneContract(RewriterBase &rewriter,
+                                         vector::ContractionOp op) {
+  std::optional<LaneDotStepOperands> step = matchLaneDotStep(op);
+  if (!step)
+    return failure();
+  rewriter.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  auto bytes64 = VectorType::get({64}, rewriter.getI8Type());
+  auto flat = [&](Value v) -> Value {
+    if (auto cast = v.getDefiningOp<vector::ShapeCastOp>();
+        cast && cast.getSource().getType() == bytes64)
+      return cast.getSource();
+    return vector::ShapeCastOp::create(rewriter, loc, bytes64, v);
+  };
+  auto call = LLVM::CallIntrinsicOp::create(
+      rewriter, loc, op.getAcc().getType(),
+      rewriter.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
+      ValueRange{op.getAcc(), flat(step->unsignedBytes),
+                 flat(step->signedBytes)});
+  rewriter.replaceOp(op, call.getResults());
+  return success();
+}
+
 struct X86VnniPass : public qopt::impl::X86VnniBase<X86VnniPass> {
   void runOnOperation() override;
 };
@@ -83,6 +108,7 @@ void X86VnniPass::runOnOperation() {
   SmallVector<vector::ContractionOp> contracts;
   func.walk([&](vector::ContractionOp op) { contracts.push_back(op); });
   for (vector::ContractionOp op : contracts)
-    if (succeeded(rewriteContract(rewriter, op)))
+    if (succeeded(rewriteContract(rewriter, op)) ||
+        succeeded(rewriteLaneContract(rewriter, op)))
       ++numVnni;
 }

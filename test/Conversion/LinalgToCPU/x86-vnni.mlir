@@ -22,6 +22,42 @@ func.func @step(%acc: vector<16xi32>, %x: vector<4xi8>, %w64: vector<64xi8>) -> 
 
 // -----
 
+// The lane-wise step of the int8-block weight-only path (both operands per
+// lane: unsigned weight nibbles, signed activation codes) becomes vpdpbusd
+// with both byte vectors as they are, the unsigned one first.
+// CHECK-LABEL: func @lane_step
+// CHECK: %[[R:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%arg0, %arg1, %arg2) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// CHECK-NOT: vector.contract
+// CHECK: return %[[R]]
+module attributes {llvm.target_triple = "x86_64-unknown-linux-gnu"} {
+func.func @lane_step(%acc: vector<16xi32>, %u64: vector<64xi8>, %s64: vector<64xi8>) -> vector<16xi32> attributes {target_cpu = "znver4"} {
+  %u = vector.shape_cast %u64 : vector<64xi8> to vector<16x4xi8>
+  %s = vector.shape_cast %s64 : vector<64xi8> to vector<16x4xi8>
+  %ue = arith.extui %u : vector<16x4xi8> to vector<16x4xi32>
+  %se = arith.extsi %s : vector<16x4xi8> to vector<16x4xi32>
+  %r = vector.contract {indexing_maps = [affine_map<(n, k) -> (n, k)>, affine_map<(n, k) -> (n, k)>, affine_map<(n, k) -> (n)>], iterator_types = ["parallel", "reduction"], kind = #vector.kind<add>} %ue, %se, %acc : vector<16x4xi32>, vector<16x4xi32> into vector<16xi32>
+  return %r : vector<16xi32>
+}
+}
+
+// -----
+
+// The lane-wise form with the signed operand first is not vpdpbusd's: left
+// alone.
+// CHECK-LABEL: func @lane_step_swapped
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK: vector.contract
+module attributes {llvm.target_triple = "x86_64-unknown-linux-gnu"} {
+func.func @lane_step_swapped(%acc: vector<16xi32>, %u: vector<16x4xi8>, %s: vector<16x4xi8>) -> vector<16xi32> attributes {target_cpu = "znver4"} {
+  %se = arith.extsi %s : vector<16x4xi8> to vector<16x4xi32>
+  %ue = arith.extui %u : vector<16x4xi8> to vector<16x4xi32>
+  %r = vector.contract {indexing_maps = [affine_map<(n, k) -> (n, k)>, affine_map<(n, k) -> (n, k)>, affine_map<(n, k) -> (n)>], iterator_types = ["parallel", "reduction"], kind = #vector.kind<add>} %se, %ue, %acc : vector<16x4xi32>, vector<16x4xi32> into vector<16xi32>
+  return %r : vector<16xi32>
+}
+}
+
+// -----
+
 // A feature string can enable it on a CPU without VNNI.
 // CHECK-LABEL: func @by_feature
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"

@@ -23,6 +23,11 @@ CASES = [
     ("w8_g16_gemv", 1, 64, 33, 8, 16, True),
     ("w8_g64_rows4", 4, 64, 16, 8, 64, False),
     ("w4_batched", 6, 64, 20, 4, 64, False),  # input [2, 3, K]
+    # Nibble-plane layout (4 bits, groups a multiple of 8), with zero points:
+    # GEMV, and 6 rows (one tile-m block of 4 plus 2 single-row GEMVs).
+    ("w4_g8_gemv_zp", 1, 64, 48, 4, 8, True),
+    ("w4_g128_gemv_zp", 1, 256, 33, 4, 128, True),
+    ("w4_g16_rows6_zp", 6, 96, 24, 4, 16, True),
 ]
 
 
