@@ -155,6 +155,13 @@ LogicalResult LegalizePass::initialize(MLIRContext *context) {
                           << weightClip << "'; expected none or search";
   if (failed(initializeDynamic(loc)))
     return failure();
+  if (computeType != "f32" && computeType != "bf16")
+    return emitError(loc) << "qopt-legalize: unknown compute-type '"
+                          << computeType << "'; expected f32 or bf16";
+  if (mode != "weight-only" && computeType != "f32")
+    return emitError(loc) << "qopt-legalize: compute-type=" << computeType
+                          << " applies to mode=weight-only (mode=" << mode
+                          << " computes in integers)";
   if (mode == "weight-only") {
     if (weightBits != 8 && weightBits != 4)
       return emitError(loc) << "qopt-legalize: unsupported weight-bits "
@@ -163,6 +170,7 @@ LogicalResult LegalizePass::initialize(MLIRContext *context) {
     weightOnly.groupSize = groupSize;
     weightOnly.zeroPoint = weightZeroPoint;
     weightOnly.clipSearch = weightClip == "search";
+    weightOnly.bf16Compute = computeType == "bf16";
     return success();
   }
   if (weightClip != "none" || weightZeroPoint)

@@ -24,6 +24,8 @@ struct WeightOnlyOptions {
   bool zeroPoint = false;
   /// Per group, the clipping ratio with the smallest quantization error.
   bool clipSearch = false;
+  /// bf16 arithmetic (`compute bf16` on qopt.matmul_nbits) instead of f32.
+  bool bf16Compute = false;
 };
 
 /// Rewrites `op` when it is a matmul-like op (linalg.matmul, batch_matmul,

@@ -179,6 +179,17 @@ def CPUMatMulNBits : Pass<"qopt-cpu-matmul-nbits", "::mlir::func::FuncOp"> {
       `w = (q - zp) * scale`, and shared by `tile-m` rows of broadcast
       activations (vector.fma).
 
+    * `compute bf16` (AVX512-BF16): the activations are converted to bf16
+      once (`vcvtneps2bf16`), each dequantized and scaled weight pair
+      `(q - zp) * scale` of 16 columns is converted with the same
+      instruction into the 32-lane layout `vdpbf16ps` reads (the packed
+      constant is ordered so that no shuffle is needed), and one
+      `x86vector.avx512.dot` per row and 16 columns accumulates two K steps
+      in float32. One accumulator chain per output runs over all of K in
+      order, so the result is defined bit for bit (docs/numerics.md). Up to
+      16 rows share each converted weight vector. A function whose target
+      lacks avx512bf16 gets an error.
+
     Columns beyond N are zero padded in the packed constant and masked on
     store. Fails with an error on a weight, scale or zero point that is not
     a constant.
@@ -186,7 +197,8 @@ def CPUMatMulNBits : Pass<"qopt-cpu-matmul-nbits", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
-                           "::mlir::vector::VectorDialect"];
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::x86vector::X86VectorDialect"];
   let options = [
     Option<"tileM", "tile-m", "unsigned", "4",
            "Rows of the register tile when there are several rows">,

@@ -91,6 +91,11 @@ struct QuantizeOptions : public PassPipelineOptions<QuantizeOptions> {
       llvm::cl::desc("mode=weight-only: none or search (per-group clipping "
                      "ratio with the smallest quantization error)"),
       llvm::cl::init("none")};
+  Option<std::string> computeType{
+      *this, "compute-type",
+      llvm::cl::desc("mode=weight-only arithmetic: f32, or bf16 (AVX512-BF16 "
+                     "vdpbf16ps; the target needs avx512bf16)"),
+      llvm::cl::init("f32")};
   Option<std::string> calibrator{
       *this, "calibrator",
       llvm::cl::desc("Range from statistics: minmax, percentile, entropy or "

@@ -236,6 +236,10 @@ def Legalize : Pass<"qopt-legalize", "::mlir::ModuleOp"> {
     Option<"weightClip", "weight-clip", "std::string", "\"none\"",
            "mode=weight-only: none (each group's min/max) or search (per "
            "group, the clipping ratio with the smallest quantization error)">,
+    Option<"computeType", "compute-type", "std::string", "\"f32\"",
+           "mode=weight-only arithmetic: f32, or bf16 (activations and "
+           "dequantized weights rounded to bf16, products summed in f32 as "
+           "AVX512-BF16 vdpbf16ps; needs a target with avx512bf16)">,
     Option<"calibrator", "calibrator", "std::string", "\"minmax\"",
            "Range from statistics: minmax, percentile, entropy or mse">,
     Option<"percentile", "percentile", "double", "99.99",

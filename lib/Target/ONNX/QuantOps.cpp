@@ -583,7 +583,8 @@ static LogicalResult importMatMulNBits(Importer &im) {
   SmallVector<int64_t> outShape(aType.getShape());
   outShape.back() = n;
   Value y = qopt::MatMulNBitsOp::create(im.b, im.loc, aType.clone(outShape), a,
-                                        weight, scales, zeroPoints, bits, block)
+                                        weight, scales, zeroPoints, bits, block,
+                                        /*compute_type=*/TypeAttr())
                 .getResult();
   if (shape.size() == 1)
     y = im.reshape(y, {n});
