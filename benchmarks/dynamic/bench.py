@@ -8,8 +8,9 @@
 # `qopt-run --repeat R --time` (median of one call, single thread); and the
 # same weights quantized the same way in ONNX Runtime's
 # com.microsoft.DynamicQuantizeMatMul, timed by scripts/ort-run.js --repeat R
-# (median of session.run, one intra-op thread). The int8 outputs of qopt and
-# ORT are also compared bit for bit.
+# (median of session.run, one intra-op thread); and ORT's model itself
+# imported by qopt-translate (qopt-lower-quant, qopt-lower-cpu). The int8
+# outputs of qopt and ORT are also compared bit for bit.
 #
 #   bench.py --npm-prefix build/npm --work DIR [--shapes 4096x4096,...]
 #            [--batches 1,16] [--repeat 20]
@@ -120,6 +121,19 @@ def main():
                            "--time"])
                 times[tag] = float(re.search(r"time: median ([0-9.]+) ms",
                                              out).group(1))
+            # ORT's own model (DynamicQuantizeMatMul) imported by qopt.
+            imp = os.path.join(d, "dqmm.mlir")
+            run(["qopt-translate", "--import-onnx",
+                 "--onnx-resource-threshold=1000000000000",
+                 os.path.join(d, "dqmm.onnx"), "-o", imp])
+            low = os.path.join(d, "import.lowered.mlir")
+            run(["qopt", imp, "--qopt-lower-quant", "--qopt-lower-cpu",
+                 "-o", low])
+            out = run(["qopt-run", low, "--entry", entry, "--input", xin,
+                       "--output", os.path.join(d, "y_import.npy"),
+                       "--repeat", str(a.repeat), "--time"])
+            times["import"] = float(re.search(r"time: median ([0-9.]+) ms",
+                                              out).group(1))
             ort_dir = os.path.join(d, "ort")
             out = run(["node", os.path.join(ROOT, "scripts", "ort-run.js"),
                        "--repeat", str(a.repeat),
@@ -129,6 +143,9 @@ def main():
             got = np.load(os.path.join(d, "y_int8.npy"))
             ref = np.load(os.path.join(ort_dir, "output_0.npy"))
             mism = int(np.sum(got.view(np.uint32) != ref.view(np.uint32)))
+            got_i = np.load(os.path.join(d, "y_import.npy"))
+            mism_i = int(np.sum(got_i.view(np.uint32) !=
+                                ref.view(np.uint32)))
             rows.append((k, n, m, times, mism, ref.size))
             print("%5dx%-5d M=%-2d qopt int8 %8.3f ms  ORT dynamic %8.3f ms"
                   "  qopt f32 %8.3f ms  ORT/qopt-int8 %5.2fx  "
@@ -136,6 +153,11 @@ def main():
                       k, n, m, times["int8"], times["ort"], times["f32"],
                       times["ort"] / times["int8"],
                       times["f32"] / times["int8"], mism, ref.size),
+                  flush=True)
+            print("            ORT's DynamicQuantizeMatMul model imported by "
+                  "qopt %8.3f ms  ORT/qopt-import %5.2fx  mismatches vs ORT "
+                  "%d of %d" % (times["import"], times["ort"] /
+                                times["import"], mism_i, ref.size),
                   flush=True)
     return 0
 

@@ -77,6 +77,8 @@ void qopt::buildLowerCPUPipeline(OpPassManager &pm,
   pm.addPass(createLoopInvariantCodeMotionPass());
 
   // LLVM.
+  // math.erf has no LLVM intrinsic: its polynomial, still vectorized.
+  pm.addNestedPass<func::FuncOp>(createCPUExpandMath());
   // n-D transfers the elementwise vectorizer left (transposed operands).
   VectorTransferToSCFOptions toSCF;
   toSCF.enableFullUnroll();

@@ -41,6 +41,7 @@ void mlir::qopt::buildQuantizePipeline(OpPassManager &pm,
   legalize.groupSize = options.groupSize;
   legalize.weightZeroPoint = options.weightZeroPoint;
   legalize.weightClip = options.weightClip;
+  legalize.activationQuant = options.activationQuant;
   legalize.computeType = options.computeType;
   legalize.calibrator = options.calibrator;
   legalize.percentile = options.percentile;

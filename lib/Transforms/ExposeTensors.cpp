@@ -23,8 +23,10 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_EXPOSETENSORS
@@ -74,10 +76,19 @@ static bool isConstantDerived(Value value, llvm::DenseMap<Value, bool> &cache) {
   Operation *op = value.getDefiningOp();
   bool constant = true;
   if (!matchPattern(value, m_Constant())) {
-    // Ops with regions (linalg.generic) may read values from above; treat
-    // them as non-constant unless they have no operands at all.
-    constant = op->getNumOperands() > 0 || op->getNumRegions() == 0;
-    for (Value operand : op->getOperands())
+    // Ops with regions (linalg.generic) may read values from above: a
+    // gather such as the imported nearest Resize takes only constant index
+    // tables as operands and reads its data with tensor.extract inside its
+    // body. Those captured values count as inputs too. An op with a region
+    // and no inputs at all is treated as non-constant.
+    SmallVector<Value> inputs(op->getOperands());
+    if (op->getNumRegions() > 0) {
+      llvm::SetVector<Value> captured;
+      getUsedValuesDefinedAbove(op->getRegions(), captured);
+      inputs.append(captured.begin(), captured.end());
+    }
+    constant = !inputs.empty() || op->getNumRegions() == 0;
+    for (Value operand : inputs)
       if (!isConstantDerived(operand, cache)) {
         constant = false;
         break;

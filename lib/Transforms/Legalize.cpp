@@ -128,6 +128,7 @@ private:
   FailureOr<Value> quantizeWeight(Operation *op, Value weight,
                                   const ContractionDims &dims,
                                   const OpPrecision &precision,
+                                  ArrayRef<double> minScales,
                                   quant::QuantizedType &weightType);
   void quantizeBias(Operation *contraction, int64_t resultChannel,
                     quant::UniformQuantizedType actType,
@@ -153,15 +154,27 @@ LogicalResult LegalizePass::initialize(MLIRContext *context) {
   if (weightClip != "none" && weightClip != "search")
     return emitError(loc) << "qopt-legalize: unknown weight-clip '"
                           << weightClip << "'; expected none or search";
-  if (failed(initializeDynamic(loc)))
-    return failure();
+  if (activationQuant != "none" && activationQuant != "int8-block")
+    return emitError(loc) << "qopt-legalize: unknown activation-quant '"
+                          << activationQuant
+                          << "'; expected none or int8-block";
+  if (activationQuant != "none" && mode != "weight-only")
+    return emitError(loc)
+           << "qopt-legalize: activation-quant applies to mode=weight-only";
   if (computeType != "f32" && computeType != "bf16")
     return emitError(loc) << "qopt-legalize: unknown compute-type '"
                           << computeType << "'; expected f32 or bf16";
   if (mode != "weight-only" && computeType != "f32")
     return emitError(loc) << "qopt-legalize: compute-type=" << computeType
-                          << " applies to mode=weight-only (mode=" << mode
-                          << " computes in integers)";
+                          << " applies to mode=weight-only, not mode=" << mode;
+  if (computeType == "bf16" && activationQuant != "none")
+    return emitError(loc) << "qopt-legalize: compute-type=bf16 and "
+                             "activation-quant="
+                          << activationQuant
+                          << " exclude each other (int8-block computes in "
+                             "integers); choose one";
+  if (failed(initializeDynamic(loc)))
+    return failure();
   if (mode == "weight-only") {
     if (weightBits != 8 && weightBits != 4)
       return emitError(loc) << "qopt-legalize: unsupported weight-bits "
@@ -170,6 +183,14 @@ LogicalResult LegalizePass::initialize(MLIRContext *context) {
     weightOnly.groupSize = groupSize;
     weightOnly.zeroPoint = weightZeroPoint;
     weightOnly.clipSearch = weightClip == "search";
+    weightOnly.int8Block = activationQuant == "int8-block";
+    if (weightOnly.int8Block &&
+        (weightBits != 4 || (groupSize != 64 && groupSize != 128)))
+      return emitError(loc)
+             << "qopt-legalize: activation-quant=int8-block needs "
+                "weight-bits=4 and group-size 64 or 128 (the cases whose "
+                "ONNX Runtime rule is derived), got weight-bits="
+             << weightBits.getValue() << " group-size=" << groupSize.getValue();
     weightOnly.bf16Compute = computeType == "bf16";
     return success();
   }
@@ -471,7 +492,8 @@ Value LegalizePass::getOrCreateQDQ(Value value,
 
 FailureOr<Value> LegalizePass::quantizeWeight(
     Operation *op, Value weight, const ContractionDims &dims,
-    const OpPrecision &precision, quant::QuantizedType &weightType) {
+    const OpPrecision &precision, ArrayRef<double> minScales,
+    quant::QuantizedType &weightType) {
   // The constant is quantized in its own layout (a transposed initializer
   // keeps its ONNX layout, per channel along the constant's dimension that
   // the output channel reads) and the transpose follows the dequantization.
@@ -504,10 +526,39 @@ FailureOr<Value> LegalizePass::quantizeWeight(
     return op->emitError() << "cannot quantize the weight of '" << op->getName()
                            << "': " << llvm::toString(q.takeError());
 
+  int64_t qmin = spec.storage.qmin(), qmax = spec.storage.qmax();
+  // Weight scales too small for the int32 bias (minScales, from the bias:
+  // ONNX Runtime's quantizer raises them the same way) are raised, and the
+  // values of those channels quantized again with the larger scale.
+  if (!minScales.empty() && !spec.groupAxis &&
+      minScales.size() == q->scales.size()) {
+    int64_t stride = 1, size = 1;
+    if (spec.channelAxis) {
+      size = type.getDimSize(*spec.channelAxis);
+      for (int64_t d = *spec.channelAxis + 1; d < type.getRank(); ++d)
+        stride *= type.getDimSize(d);
+    }
+    for (size_t c = 0; c < q->scales.size(); ++c) {
+      if (!(q->scales[c] < minScales[c]) || q->zeroPoints[c] != 0)
+        continue;
+      float raised = static_cast<float>(minScales[c]);
+      if (static_cast<double>(raised) < minScales[c])
+        raised = std::nextafter(raised, INFINITY);
+      q->scales[c] = raised;
+      for (size_t i = 0; i < constant->data.size(); ++i) {
+        if (spec.channelAxis &&
+            static_cast<size_t>((static_cast<int64_t>(i) / stride) % size) != c)
+          continue;
+        double v = roundHalfToEven(constant->data[i] / q->scales[c]);
+        q->values[i] = static_cast<int64_t>(
+            std::min<double>(std::max<double>(v, qmin), qmax));
+      }
+    }
+  }
+
   MLIRContext *ctx = op->getContext();
   Type expressed = type.getElementType();
   auto storage = IntegerType::get(ctx, spec.storage.bits);
-  int64_t qmin = spec.storage.qmin(), qmax = spec.storage.qmax();
   unsigned flags = quant::QuantizationFlags::Signed;
   if (!spec.channelAxis) {
     weightType = quant::UniformQuantizedType::get(
@@ -749,6 +800,37 @@ void LegalizePass::quantizeBias(Operation *contraction, int64_t resultChannel,
   }
 }
 
+/// The smallest weight scale, per output channel (one value when
+/// `perTensor`), that keeps the contraction's bias in int32: the bias scale
+/// is s_in * s_w, and |b| / (s_in * s_w) must stay within int32. As ONNX
+/// Runtime's quantize_static does (qdq_quantizer.py,
+/// _adjust_weight_scale_for_int32_bias): the smallest valid bias scale is
+/// 1.0001 * 2 * |b| / (2^32 - 2), and the weight scale is raised to it over
+/// s_in where s_in * s_w is below it. A channel whose weights are (nearly)
+/// all zero, after a folded batch norm with gamma about 0, would otherwise
+/// get a bias scale near the smallest float and a saturated bias. Empty
+/// when there is no bias to fold.
+static SmallVector<double>
+getMinWeightScales(Operation *contraction, int64_t resultChannel,
+                   quant::UniformQuantizedType actType, bool perTensor) {
+  std::optional<BiasAdd> match = matchBiasAdd(contraction, resultChannel);
+  if (!match)
+    return {};
+  std::vector<float> data = *getBiasFloats(
+      match->generic.getDpsInputOperand(match->biasIndex)->get());
+  const double range = 2.0 * 2147483647.0;
+  SmallVector<double> minScales;
+  double absMax = 0.0;
+  for (float b : data) {
+    double minBiasScale = 1.0001 * 2.0 * std::fabs(double(b)) / range;
+    minScales.push_back(minBiasScale / actType.getScale());
+    absMax = std::max(absMax, std::fabs(double(b)));
+  }
+  if (perTensor)
+    return {1.0001 * 2.0 * absMax / range / actType.getScale()};
+  return minScales;
+}
+
 /// A contraction in bf16 or f16 (#qopt.precision<act = bf16, weight =
 /// bf16>): its inputs become that type (constant weights converted at
 /// compile time, activations through an elementwise truncf), and the op is
@@ -934,8 +1016,11 @@ LogicalResult LegalizePass::legalizeOp(Operation *op) {
   // Rewrite.
   quant::QuantizedType weightType;
   if (weightOperand) {
-    FailureOr<Value> weight =
-        quantizeWeight(op, weightOperand->get(), *dims, *precision, weightType);
+    SmallVector<double> minScales =
+        getMinWeightScales(op, dims->resultChannel, actTypes.front(),
+                           precision->granularity == Granularity::PerTensor);
+    FailureOr<Value> weight = quantizeWeight(op, weightOperand->get(), *dims,
+                                             *precision, minScales, weightType);
     if (failed(weight))
       return failure();
     Value original = weightOperand->get();

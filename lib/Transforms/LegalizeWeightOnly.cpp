@@ -244,13 +244,13 @@ static FailureOr<Value> buildNBits(OpBuilder &b, Operation *op, Value act,
   auto actType = cast<RankedTensorType>(act.getType());
   SmallVector<int64_t> outShape(actType.getShape());
   outShape.back() = n;
-  auto nbits =
-      MatMulNBitsOp::create(b, loc, actType.clone(outShape), act, weight,
-                            scaleValue, zeroPoints, options.bits, group,
-                            /*compute_type=*/TypeAttr());
-  if (options.bf16Compute)
-    nbits.setComputeTypeAttr(TypeAttr::get(BFloat16Type::get(ctx)));
-  return nbits.getResult();
+  TypeAttr computeType =
+      options.bf16Compute ? TypeAttr::get(b.getBF16Type()) : TypeAttr();
+  return MatMulNBitsOp::create(b, loc, actType.clone(outShape), act, weight,
+                               scaleValue, zeroPoints, /*bias=*/Value(),
+                               options.bits, group, options.int8Block,
+                               computeType)
+      .getResult();
 }
 
 FailureOr<bool> mlir::qopt::legalizeWeightOnly(Operation *op,
@@ -265,6 +265,11 @@ FailureOr<bool> mlir::qopt::legalizeWeightOnly(Operation *op,
              << "precision " << attr << " asks for " << intType.getWidth()
              << "-bit integer activations, but mode=weight-only keeps "
                 "activations in f32; use act = f32 (or mode=static)";
+    if (act.isBF16() && options.int8Block)
+      return op->emitError()
+             << "precision " << attr
+             << " asks for bf16 activations, but activation-quant=int8-block "
+                "quantizes them to int8";
     if (act.isBF16())
       options.bf16Compute = true;
     else if (!act.isF32())

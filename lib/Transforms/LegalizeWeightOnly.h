@@ -24,6 +24,9 @@ struct WeightOnlyOptions {
   bool zeroPoint = false;
   /// Per group, the clipping ratio with the smallest quantization error.
   bool clipSearch = false;
+  /// Activations quantized to int8 per row and group at run time
+  /// (qopt.matmul_nbits int8_block, MatMulNBits accuracy_level 4).
+  bool int8Block = false;
   /// bf16 arithmetic (`compute bf16` on qopt.matmul_nbits) instead of f32.
   bool bf16Compute = false;
 };

@@ -34,6 +34,14 @@ bool mlir::qopt::isScaleKeeping(Operation *op) {
           linalg::TransposeOp, tensor::ExtractSliceOp, linalg::PoolingNhwcMaxOp,
           linalg::PoolingNchwMaxOp>(op))
     return true;
+  // A slice inserted into zeros (the imported ConvTranspose spreads its
+  // input with strides over a zero tensor): its values and zeros only.
+  if (auto insert = dyn_cast<tensor::InsertSliceOp>(op)) {
+    auto fill = insert.getDest().getDefiningOp<linalg::FillOp>();
+    FloatAttr attr;
+    return fill && matchPattern(fill.getInputs()[0], m_Constant(&attr)) &&
+           attr.getValue().isZero();
+  }
   // Zero padding: 0.0 quantizes exactly to the zero point.
   if (auto pad = dyn_cast<tensor::PadOp>(op)) {
     Value padValue = pad.getConstantPaddingValue();

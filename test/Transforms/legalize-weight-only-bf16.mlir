@@ -9,11 +9,16 @@
 // RUN: not qopt %s --qopt-quantize="mode=weight-only compute-type=bfloat16" -o /dev/null 2>&1 | FileCheck %s --check-prefix=UNKNOWN2
 // RUN: not qopt %s --qopt-legalize="mode=dynamic compute-type=bf16" -o /dev/null 2>&1 | FileCheck %s --check-prefix=MODE
 // RUN: not qopt %s --qopt-legalize="compute-type=bf16" -o /dev/null 2>&1 | FileCheck %s --check-prefix=STATIC
+// RUN: not qopt %s --qopt-legalize="mode=weight-only weight-bits=4 group-size=64 compute-type=bf16 activation-quant=int8-block" -o /dev/null 2>&1 | FileCheck %s --check-prefix=INT8
+// A precision with act = bf16 under activation-quant=int8-block.
+// RUN: not qopt %s -split-input-file --qopt-legalize="mode=weight-only weight-bits=4 group-size=64 activation-quant=int8-block" -o /dev/null 2>&1 | FileCheck %s --check-prefix=PREC-INT8
 
 // UNKNOWN: error: qopt-legalize: unknown compute-type 'f16'; expected f32 or bf16
 // UNKNOWN2: error: qopt-legalize: unknown compute-type 'bfloat16'; expected f32 or bf16
-// MODE: error: qopt-legalize: compute-type=bf16 applies to mode=weight-only (mode=dynamic computes in integers)
-// STATIC: error: qopt-legalize: compute-type=bf16 applies to mode=weight-only (mode=static computes in integers)
+// MODE: error: qopt-legalize: compute-type=bf16 applies to mode=weight-only, not mode=dynamic
+// STATIC: error: qopt-legalize: compute-type=bf16 applies to mode=weight-only, not mode=static
+// INT8: error: qopt-legalize: compute-type=bf16 and activation-quant=int8-block exclude each other (int8-block computes in integers); choose one
+// PREC-INT8: error: precision #qopt.precision<act = bf16, weight = i4, per_group = 2> asks for bf16 activations, but activation-quant=int8-block quantizes them to int8
 
 // W[K=4, N=2] = [[1.4, 0], [-0.62, 0], [0.7, 2], [0.14, -1.2]]: bytes and
 // scales derived by hand in legalize-weight-only.mlir.

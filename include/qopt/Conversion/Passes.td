@@ -179,22 +179,34 @@ def CPUMatMulNBits : Pass<"qopt-cpu-matmul-nbits", "::mlir::func::FuncOp"> {
       `w = (q - zp) * scale`, and shared by `tile-m` rows of broadcast
       activations (vector.fma).
 
-    * `compute bf16` (AVX512-BF16): the activations are converted to bf16
-      once (`vcvtneps2bf16`), each dequantized and scaled weight pair
-      `(q - zp) * scale` of 16 columns is converted with the same
-      instruction into the 32-lane layout `vdpbf16ps` reads (the packed
-      constant is ordered so that no shuffle is needed), and one
-      `x86vector.avx512.dot` per row and 16 columns accumulates two K steps
-      in float32. One accumulator chain per output runs over all of K in
-      order, so the result is defined bit for bit (docs/numerics.md). Up to
-      16 rows share each converted weight vector. A function whose target
-      lacks avx512bf16 gets an error.
+    An op with `compute bf16` takes the AVX512-BF16 kernel
+    (docs/numerics.md, section 11): the activations are rounded to bf16 once
+    (`x86vector.avx512.cvt.packed.f32_to_bf16`, i.e. vcvtneps2bf16), each K
+    pair of 16 columns is dequantized and scaled in float32,
+    `w = (q - zp) * scale`, and rounded the same way, the weight constant
+    being packed so that the two converted halves concatenate into the
+    order vdpbf16ps reads, and one `x86vector.avx512.dot` (vdpbf16ps) per
+    row, K pair and 16 columns accumulates in float32. One accumulator
+    chain per output runs over all of K in order, so the result is defined
+    bit for bit. Up to 16 rows share each converted weight pair (`tile-m`
+    does not apply); one row shares each activation pair between `tile-n`
+    tiles. A function whose target lacks avx512bf16 gets an error.
 
     Columns beyond N are zero padded in the packed constant and masked on
     store. Fails with an error on a weight, scale or zero point that is not
     a constant.
+
+    An op with `int8_block` (MatMulNBits accuracy_level 4) takes a separate
+    path that reproduces ONNX Runtime's result bit for bit
+    (docs/numerics.md, section 10): each row of the input is quantized to
+    int8 per group once, the weight is repacked (4 bits per value) so that
+    MLAS's 16 float lanes become contiguous 16-lane slices, each unit of 128
+    (or 64) values costs i32 multiply-adds and one fma per 16 lanes, and
+    the lanes are reduced in MLAS's order, then bias and the zero-point
+    correction are added.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::vector::VectorDialect",
@@ -359,6 +371,33 @@ def CPUExpandCopies : Pass<"qopt-cpu-expand-copies", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
   let statistics = [
     Statistic<"numExpanded", "expanded", "Strided copies rewritten">,
+  ];
+}
+
+def CPUExpandMath : Pass<"qopt-cpu-expand-math", "::mlir::func::FuncOp"> {
+  let summary = "Expand math ops that have no LLVM intrinsic (math.erf)";
+  let description = [{
+    `convert-math-to-llvm` lowers the math ops LLVM has an intrinsic for
+    (exp, log, sqrt, ...); `math.erf` has none, and an imported ONNX `Erf`
+    (BERT's GELU) would stop qopt-lower-cpu at its final check. This pass
+    rewrites each `math.erf` on f32 scalars or vectors into upstream MLIR's
+    polynomial approximation (`populatePolynomialApproximateErfPattern`:
+    arith and `math.fma` only, so it stays vectorized), before the LLVM
+    conversions. Its largest error against the float64 erf over
+    [-6, 6] is measured by `test/Conversion/LinalgToCPU/cpu-expand-math.test`
+    (at most 2^-22 absolute; ONNX Runtime uses its own polynomial, so the
+    two are not bit-identical).
+
+    ```mlir
+    %y = math.erf %x : vector<16xf32>
+    // becomes arith.mulf/addf/divf, math.fma, arith.select ... on vector<16xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+  let statistics = [
+    Statistic<"numExpanded", "expanded", "math.erf ops expanded">,
   ];
 }
 

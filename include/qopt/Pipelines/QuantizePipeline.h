@@ -91,6 +91,12 @@ struct QuantizeOptions : public PassPipelineOptions<QuantizeOptions> {
       llvm::cl::desc("mode=weight-only: none or search (per-group clipping "
                      "ratio with the smallest quantization error)"),
       llvm::cl::init("none")};
+  Option<std::string> activationQuant{
+      *this, "activation-quant",
+      llvm::cl::desc("mode=weight-only: none or int8-block (int8 activations "
+                     "per row and group, ONNX Runtime's MatMulNBits "
+                     "accuracy_level 4, bit-exact)"),
+      llvm::cl::init("none")};
   Option<std::string> computeType{
       *this, "compute-type",
       llvm::cl::desc("mode=weight-only arithmetic: f32, or bf16 (AVX512-BF16 "

@@ -236,6 +236,11 @@ def Legalize : Pass<"qopt-legalize", "::mlir::ModuleOp"> {
     Option<"weightClip", "weight-clip", "std::string", "\"none\"",
            "mode=weight-only: none (each group's min/max) or search (per "
            "group, the clipping ratio with the smallest quantization error)">,
+    Option<"activationQuant", "activation-quant", "std::string", "\"none\"",
+           "mode=weight-only: none (float activations) or int8-block "
+           "(activations quantized to int8 per row and group at run time, "
+           "ONNX Runtime's MatMulNBits accuracy_level 4, bit-exact; needs "
+           "weight-bits=4 and group-size 64 or 128)">,
     Option<"computeType", "compute-type", "std::string", "\"f32\"",
            "mode=weight-only arithmetic: f32, or bf16 (activations and "
            "dequantized weights rounded to bf16, products summed in f32 as "

@@ -9,16 +9,15 @@
 // then scaled per group. No float copy of the weight matrix exists at any
 // point. At one row (GEMV) the loop is memory bound and keeps the work per
 // loaded byte minimal: the scale is applied once per group and 16 columns.
-// With `compute bf16` a separate kernel (MatMulNBitsBF16Emitter) converts
-// activations and scaled weights to bf16 and accumulates with vdpbf16ps.
+// Ops with `compute bf16` take CPUMatMulNBitsBF16.cpp's AVX512-BF16 kernel,
+// ops with `int8_block` CPUMatMulNBitsInt8.cpp's.
 //
 //===----------------------------------------------------------------------===//
 
-#include "CPUTarget.h"
+#include "CPUMatMulNBitsBF16.h"
+#include "CPUMatMulNBitsInt8.h"
 #include "qopt/Conversion/Passes.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
-
-#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -296,253 +295,6 @@ private:
   VectorType fVec, iVec;
 };
 
-/// The weight, scales and zero points in the bf16 kernel's layout. A
-/// K pair p of a 16-column tile is one vector<32xbf16> in vdpbf16ps's order,
-/// element 2c + j = column c at K = 2p + j, built from two 16-lane f32
-/// halves (columns 0-7 and 8-15 of the tile, each as c, j interleaved).
-struct PackedNBitsBF16 {
-  /// 4 bits: [tiles][K / 2][16] i8, the low nibble of byte i is element i
-  /// of half 0, the high nibble element i of half 1. 8 bits: [tiles][K][16],
-  /// row 2p + h is half h of pair p.
-  Value bytes;
-  /// [tiles][groups * 2][16] f32, row 2g + h: the scales of half h (0 in
-  /// padding columns).
-  Value scales;
-  /// [tiles][groups * 2][16] f32: 2^23 + zero point, in the same order.
-  Value offsets;
-  int64_t tiles;
-};
-
-/// Rows that share one converted weight vector in the bf16 kernel: 16
-/// accumulators, the register file's other half holds the weights and the
-/// scales.
-static constexpr int64_t kBF16Rows = 16;
-
-/// Emits the `compute bf16` kernel: Y[m, n] = sum over K pairs, in order, of
-/// vdpbf16ps(bf16(a), bf16((q - zp) * scale)), one f32 accumulator chain per
-/// output element.
-class MatMulNBitsBF16Emitter {
-public:
-  MatMulNBitsBF16Emitter(OpBuilder &b, Location loc, MatMulNBitsOp op,
-                         const PackedNBitsBF16 &packed, int64_t tileN)
-      : b(b), loc(loc), packed(packed), tileN(tileN) {
-    bits = op.getBits();
-    group = op.getGroupSize();
-    k = op.getK();
-    n = op.getN();
-    groups = k / group;
-    f32 = b.getF32Type();
-    bf16 = b.getBF16Type();
-    i32 = b.getI32Type();
-    fVec = VectorType::get({kLanes}, f32);
-    iVec = VectorType::get({kLanes}, i32);
-    hVec = VectorType::get({kLanes}, bf16);
-    wVec = VectorType::get({2 * kLanes}, bf16);
-  }
-
-  /// Y[M, N] = A[M, K] * W, written into `out`.
-  Value emit(Value a, Value out, int64_t m) {
-    Value aBF16 = convertActivations(a, m);
-    // One row: tileN tiles share each activation pair. Several rows: up to
-    // kBF16Rows rows share each weight vector of one tile.
-    int64_t rows = m > 1 ? std::min<int64_t>(kBF16Rows, m) : 1;
-    int64_t tilesPerStep = m > 1 ? 1 : tileN;
-    auto loop = scf::ForOp::create(
-        b, loc, index(0), index(packed.tiles), index(tilesPerStep),
-        ValueRange{out},
-        [&](OpBuilder &nb, Location, Value t0, ValueRange iter) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(nb.getInsertionBlock());
-          int64_t full = m / rows * rows;
-          Value cur = emitRows(aBF16, t0, tilesPerStep, 0, full, rows, iter[0]);
-          if (full < m)
-            cur = emitRows(aBF16, t0, tilesPerStep, full, m, 1, cur);
-          scf::YieldOp::create(b, loc, cur);
-        });
-    return loop.getResult(0);
-  }
-
-private:
-  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value add(Value x, int64_t v) {
-    return v == 0 ? x : arith::AddIOp::create(b, loc, x, index(v)).getResult();
-  }
-  Value mul(Value x, int64_t v) {
-    return v == 1 ? x : arith::MulIOp::create(b, loc, x, index(v)).getResult();
-  }
-  Value splatI32(int32_t v) {
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(iVec, b.getI32IntegerAttr(v)));
-  }
-  Value readParam(Value tensor, Value tile, Value row) {
-    Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-    return vector::TransferReadOp::create(b, loc, fVec, tensor,
-                                          ValueRange{tile, row, index(0)}, pad,
-                                          ArrayRef<bool>{true});
-  }
-
-  /// A[M, K] f32 -> bf16 with vcvtneps2bf16 (round to nearest even,
-  /// subnormals to zero), 16 values at a time.
-  Value convertActivations(Value a, int64_t m) {
-    Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m, k}, bf16);
-    bool inBounds = k % kLanes == 0;
-    auto rowLoop = scf::ForOp::create(
-        b, loc, index(0), index(m), index(1), ValueRange{init},
-        [&](OpBuilder &rb, Location, Value row, ValueRange rowIter) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(rb.getInsertionBlock());
-          auto colLoop = scf::ForOp::create(
-              b, loc, index(0), index(k), index(kLanes), rowIter,
-              [&](OpBuilder &cb, Location, Value col, ValueRange colIter) {
-                OpBuilder::InsertionGuard guard(b);
-                b.setInsertionPointToStart(cb.getInsertionBlock());
-                Value pad =
-                    arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-                Value v = vector::TransferReadOp::create(
-                    b, loc, fVec, a, ValueRange{row, col}, pad,
-                    ArrayRef<bool>{inBounds});
-                Value h =
-                    x86vector::CvtPackedF32ToBF16Op::create(b, loc, hVec, v);
-                Value next = vector::TransferWriteOp::create(
-                                 b, loc, h, colIter[0], ValueRange{row, col},
-                                 ArrayRef<bool>{inBounds})
-                                 .getResult();
-                scf::YieldOp::create(b, loc, next);
-              });
-          scf::YieldOp::create(b, loc, colLoop.getResult(0));
-        });
-    return rowLoop.getResult(0);
-  }
-
-  /// The activation pair (a[row, 2p], a[row, 2p + 1]) in every dword.
-  Value readActPair(Value aBF16, Value row, Value k0) {
-    Value pad = arith::ConstantOp::create(b, loc, b.getFloatAttr(bf16, 0.0));
-    Value pair = vector::TransferReadOp::create(
-        b, loc, VectorType::get({2}, bf16), aBF16, ValueRange{row, k0}, pad,
-        ArrayRef<bool>{true});
-    Value word =
-        vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), pair);
-    Value scalar = vector::ExtractOp::create(b, loc, word, 0);
-    Value splat = vector::BroadcastOp::create(b, loc, iVec, scalar);
-    return vector::BitCastOp::create(b, loc, wVec, splat);
-  }
-
-  /// The 32 weights of pair `p` of tile `tile` as bf16: (q - zp) * scale in
-  /// f32 (`params` holds offset and scale of both halves), then rounded.
-  Value weightPair(Value tile, Value p, ArrayRef<Value> params) {
-    Type i8 = b.getI8Type();
-    Value pad = arith::ConstantIntOp::create(b, loc, i8, 0);
-    auto bytesType = VectorType::get({kLanes}, i8);
-    auto read = [&](Value row) {
-      Value bytes = vector::TransferReadOp::create(
-          b, loc, bytesType, packed.bytes, ValueRange{tile, row, index(0)}, pad,
-          ArrayRef<bool>{true});
-      return arith::ExtUIOp::create(b, loc, iVec, bytes).getResult();
-    };
-    Value half[2];
-    if (bits == 4) {
-      Value wide = read(p);
-      half[0] = arith::AndIOp::create(b, loc, wide, splatI32(15));
-      half[1] = arith::ShRUIOp::create(b, loc, wide, splatI32(4));
-    } else {
-      Value row = mul(p, 2);
-      half[0] = read(row);
-      half[1] = read(add(row, 1));
-    }
-    Value converted[2];
-    for (int h = 0; h < 2; ++h) {
-      Value withMagic =
-          arith::OrIOp::create(b, loc, half[h], splatI32(kMagicBits));
-      Value asFloat = arith::BitcastOp::create(b, loc, fVec, withMagic);
-      Value centred = arith::SubFOp::create(b, loc, asFloat, params[2 * h]);
-      Value scaled = arith::MulFOp::create(b, loc, centred, params[2 * h + 1]);
-      converted[h] =
-          x86vector::CvtPackedF32ToBF16Op::create(b, loc, hVec, scaled);
-    }
-    SmallVector<int64_t> concat = llvm::to_vector(llvm::seq<int64_t>(0, 32));
-    return vector::ShuffleOp::create(b, loc, converted[0], converted[1],
-                                     concat);
-  }
-
-  /// Rows [lb, ub) in steps of `rows`, tiles [t0, t0 + tiles).
-  Value emitRows(Value aBF16, Value t0, int64_t tiles, int64_t lb, int64_t ub,
-                 int64_t rows, Value out) {
-    if (lb >= ub)
-      return out;
-    auto loop = scf::ForOp::create(
-        b, loc, index(lb), index(ub), index(rows), ValueRange{out},
-        [&](OpBuilder &nb, Location, Value m0, ValueRange iter) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(nb.getInsertionBlock());
-          SmallVector<Value> tileIds;
-          for (int64_t j = 0; j < tiles; ++j)
-            tileIds.push_back(add(t0, j));
-          Value zero = arith::ConstantOp::create(
-              b, loc, DenseElementsAttr::get(fVec, b.getF32FloatAttr(0.0f)));
-          SmallVector<Value> accs(rows * tiles, zero);
-          auto groupLoop = scf::ForOp::create(
-              b, loc, index(0), index(groups), index(1), accs,
-              [&](OpBuilder &gb, Location, Value g, ValueRange gIter) {
-                OpBuilder::InsertionGuard guard(b);
-                b.setInsertionPointToStart(gb.getInsertionBlock());
-                // Offsets and scales of both halves of each tile.
-                SmallVector<SmallVector<Value, 4>> params;
-                Value row0 = mul(g, 2);
-                for (Value tile : tileIds) {
-                  SmallVector<Value, 4> tp;
-                  for (int64_t h = 0; h < 2; ++h) {
-                    tp.push_back(readParam(packed.offsets, tile, add(row0, h)));
-                    tp.push_back(readParam(packed.scales, tile, add(row0, h)));
-                  }
-                  params.push_back(tp);
-                }
-                Value pairBase = mul(g, group / 2);
-                auto inner = scf::ForOp::create(
-                    b, loc, index(0), index(group / 2), index(1), gIter,
-                    [&](OpBuilder &ib, Location, Value pi, ValueRange iter) {
-                      OpBuilder::InsertionGuard guard(b);
-                      b.setInsertionPointToStart(ib.getInsertionBlock());
-                      Value p = arith::AddIOp::create(b, loc, pairBase, pi);
-                      Value k0 = mul(p, 2);
-                      SmallVector<Value> weights;
-                      for (auto [j, tile] : llvm::enumerate(tileIds))
-                        weights.push_back(weightPair(tile, p, params[j]));
-                      SmallVector<Value> next(iter.begin(), iter.end());
-                      for (int64_t r = 0; r < rows; ++r) {
-                        Value act = readActPair(aBF16, add(m0, r), k0);
-                        for (int64_t j = 0; j < tiles; ++j) {
-                          Value &acc = next[r * tiles + j];
-                          acc = x86vector::DotBF16Op::create(b, loc, fVec, acc,
-                                                             weights[j], act);
-                        }
-                      }
-                      scf::YieldOp::create(b, loc, next);
-                    });
-                scf::YieldOp::create(b, loc, inner.getResults());
-              });
-          Value cur = iter[0];
-          bool inBounds = n % kLanes == 0 && packed.tiles * kLanes == n;
-          for (int64_t r = 0; r < rows; ++r)
-            for (int64_t j = 0; j < tiles; ++j)
-              cur = vector::TransferWriteOp::create(
-                        b, loc, groupLoop.getResult(r * tiles + j), cur,
-                        ValueRange{add(m0, r), mul(tileIds[j], kLanes)},
-                        ArrayRef<bool>{inBounds})
-                        .getResult();
-          scf::YieldOp::create(b, loc, cur);
-        });
-    return loop.getResult(0);
-  }
-
-  OpBuilder &b;
-  Location loc;
-  const PackedNBitsBF16 &packed;
-  int64_t tileN;
-  int64_t bits, group, k, n, groups;
-  Type f32, bf16, i32;
-  VectorType fVec, iVec, hVec, wVec;
-};
-
 class CPUMatMulNBitsPass
     : public qopt::impl::CPUMatMulNBitsBase<CPUMatMulNBitsPass> {
 public:
@@ -551,7 +303,6 @@ public:
 
 private:
   FailureOr<PackedNBits> pack(OpBuilder &b, MatMulNBitsOp op);
-  FailureOr<PackedNBitsBF16> packBF16(OpBuilder &b, MatMulNBitsOp op);
   LogicalResult rewrite(MatMulNBitsOp op);
 
   CPUFeatureQuery featureQuery;
@@ -620,105 +371,15 @@ FailureOr<PackedNBits> CPUMatMulNBitsPass::pack(OpBuilder &b,
   return result;
 }
 
-FailureOr<PackedNBitsBF16> CPUMatMulNBitsPass::packBF16(OpBuilder &b,
-                                                        MatMulNBitsOp op) {
-  std::optional<std::vector<uint8_t>> bytes = getConstantBytes(op.getWeight());
-  std::optional<std::vector<float>> scales = getConstantF32(op.getScales());
-  std::optional<std::vector<uint8_t>> zeroPoints;
-  if (op.getZeroPoints())
-    zeroPoints = getConstantBytes(op.getZeroPoints());
-  if (!bytes || !scales || (op.getZeroPoints() && !zeroPoints))
-    return op.emitError() << "qopt-cpu-matmul-nbits: the packed weight, the "
-                             "scales and the zero points must be constants "
-                             "(they are repacked at compile time)";
-  int64_t n = op.getN(), k = op.getK(), group = op.getGroupSize();
-  int64_t groups = k / group, pairs = k / 2;
-  bool four = op.getBits() == 4;
-  int64_t rowBytes = four ? k / 2 : k;
-  int64_t tiles = llvm::divideCeil(llvm::divideCeil(n, kLanes), tileN) * tileN;
-  int64_t defaultZp = op.getDefaultZeroPoint();
-
-  // Column c of a tile is half c / 8, lanes 2 (c % 8) and 2 (c % 8) + 1 of
-  // it (K = 2p and 2p + 1).
-  std::vector<int8_t> packedBytes(tiles * (four ? pairs : k) * kLanes, 0);
-  std::vector<float> packedScales(tiles * groups * 2 * kLanes, 0.0f);
-  std::vector<float> packedOffsets(tiles * groups * 2 * kLanes, kMagic);
-  for (int64_t col = 0; col < n; ++col) {
-    int64_t t = col / kLanes, h = (col % kLanes) / 8, c = col % 8;
-    const uint8_t *src = bytes->data() + col * rowBytes;
-    for (int64_t kk = 0; kk < k; ++kk) {
-      uint8_t q =
-          four ? (kk % 2 ? src[kk / 2] >> 4 : src[kk / 2] & 15) : src[kk];
-      int64_t lane = 2 * c + kk % 2, p = kk / 2;
-      if (four)
-        packedBytes[(t * pairs + p) * kLanes + lane] |=
-            static_cast<int8_t>(h ? q << 4 : q);
-      else
-        packedBytes[(t * k + 2 * p + h) * kLanes + lane] =
-            static_cast<int8_t>(q);
-    }
-    for (int64_t g = 0; g < groups; ++g) {
-      int64_t zp = zeroPoints ? (*zeroPoints)[col * groups + g] : defaultZp;
-      for (int64_t j = 0; j < 2; ++j) {
-        int64_t at = ((t * groups + g) * 2 + h) * kLanes + 2 * c + j;
-        packedScales[at] = (*scales)[col * groups + g];
-        packedOffsets[at] = kMagic + static_cast<float>(zp);
-      }
-    }
-  }
-
-  Location loc = op.getLoc();
-  PackedNBitsBF16 result;
-  result.tiles = tiles;
-  auto bytesType =
-      RankedTensorType::get({tiles, four ? pairs : k, kLanes}, b.getI8Type());
-  result.bytes = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(bytesType, ArrayRef<int8_t>(packedBytes)));
-  auto paramType =
-      RankedTensorType::get({tiles, groups * 2, kLanes}, b.getF32Type());
-  result.scales = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(paramType, ArrayRef<float>(packedScales)));
-  result.offsets = arith::ConstantOp::create(
-      b, loc,
-      DenseElementsAttr::get(paramType, ArrayRef<float>(packedOffsets)));
-  return result;
-}
-
-/// Lowers a `compute bf16` op, or fails with an error when the function's
-/// target has no AVX512-BF16.
-static LogicalResult checkBF16Target(MatMulNBitsOp op, CPUFeatureQuery &query) {
-  auto func = op->getParentOfType<func::FuncOp>();
-  if (func && query.hasFeatures(func, {"avx512bf16", "avx512f"}))
-    return success();
-  auto cpu = func ? func->getAttrOfType<StringAttr>("target_cpu") : nullptr;
-  InFlightDiagnostic diag = op.emitError()
-                            << "qopt-cpu-matmul-nbits: 'compute bf16' needs "
-                               "AVX512-BF16 (vdpbf16ps), and ";
-  if (cpu)
-    diag << "the target CPU '" << cpu.getValue()
-         << "' with its features lacks avx512bf16";
-  else
-    diag << "the function has no target (run qopt-cpu-set-target, as "
-            "qopt-lower-cpu does)";
-  diag << "; lower with a CPU that has it (cpu=znver4, sapphirerapids, or "
-          "features=+avx512bf16) or quantize with compute-type=f32";
-  return failure();
-}
-
 LogicalResult CPUMatMulNBitsPass::rewrite(MatMulNBitsOp op) {
-  if (op.isBF16Compute() && failed(checkBF16Target(op, featureQuery)))
-    return failure();
   OpBuilder b(op);
   Location loc = op.getLoc();
   FailureOr<PackedNBits> packed;
-  FailureOr<PackedNBitsBF16> packedBF16;
-  if (op.isBF16Compute())
-    packedBF16 = packBF16(b, op);
-  else
+  if (!op.getInt8Block() && !op.isBF16Compute()) {
     packed = pack(b, op);
-  if (failed(op.isBF16Compute() ? LogicalResult(packedBF16)
-                                : LogicalResult(packed)))
-    return failure();
+    if (failed(packed))
+      return failure();
+  }
   // Leading dimensions of the input are rows: [..., M, K] -> [rows, K].
   RankedTensorType inType = op.getInput().getType();
   RankedTensorType outType = op.getType();
@@ -736,9 +397,18 @@ LogicalResult CPUMatMulNBitsPass::rewrite(MatMulNBitsOp op) {
   Value out = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m, op.getN()},
                                       b.getF32Type());
   Value result;
-  if (op.isBF16Compute()) {
-    MatMulNBitsBF16Emitter emitter(b, loc, op, *packedBF16, tileN);
-    result = emitter.emit(a, out, m);
+  if (op.getInt8Block()) {
+    // MatMulNBits accuracy_level 4: CPUMatMulNBitsInt8.cpp.
+    FailureOr<Value> y = emitMatMulNBitsInt8Block(b, op, a, m);
+    if (failed(y))
+      return failure();
+    result = *y;
+  } else if (op.isBF16Compute()) {
+    // AVX512-BF16: CPUMatMulNBitsBF16.cpp.
+    FailureOr<Value> y = emitMatMulNBitsBF16(b, op, a, m, tileN, featureQuery);
+    if (failed(y))
+      return failure();
+    result = *y;
   } else {
     MatMulNBitsEmitter emitter(b, loc, op, *packed, tileM, tileN);
     result = emitter.emit(a, out, m);

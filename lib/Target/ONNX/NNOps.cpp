@@ -396,6 +396,65 @@ FailureOr<Value> mlir::qopt::onnx_import::buildMatMul(
   SmallVector<int64_t> outShape(*batch);
   outShape.push_back(m);
   outShape.push_back(n);
+  // Named ops for the batched forms too, so that qopt-legalize quantizes
+  // them and qopt-cpu-gemm takes them (both match linalg.matmul and
+  // linalg.batch_matmul, not a linalg.generic): A [batch..., M, K] times a 2-D
+  // B is one matmul over the rows of every batch, [batch*M, K] x [K, N]; equal
+  // batch dims on both sides (no broadcasting) collapse to the one batch dim
+  // of linalg.batch_matmul. The collapse and expand move no data.
+  auto isStatic = [](RankedTensorType t) { return t.hasStaticShape(); };
+  auto leadingReassociation = [](int64_t rank, int64_t lead) {
+    SmallVector<ReassociationIndices> re(1);
+    for (int64_t i = 0; i < lead; ++i)
+      re.front().push_back(i);
+    for (int64_t i = lead; i < rank; ++i)
+      re.push_back({i});
+    return re;
+  };
+  int64_t batchSize = 1;
+  for (int64_t d : *batch)
+    batchSize *= d;
+  if (allowNamed && ar >= 3 && br == 2 && isStatic(at) && isStatic(bt)) {
+    // [batch..., M, K] -> [batch*M, K] -> matmul -> [batch*M, N] -> back.
+    auto flatA = RankedTensorType::get({batchSize * m, k}, at.getElementType());
+    Value a2 = tensor::CollapseShapeOp::create(
+        im.b, im.loc, flatA, a, leadingReassociation(ar, ar - 1));
+    Value acc2 =
+        im.fill({batchSize * m, n}, accType, im.scalarAttr(accType, 0));
+    Value mm = linalg::MatmulOp::create(im.b, im.loc, TypeRange{acc2.getType()},
+                                        ValueRange{a2, bv}, ValueRange{acc2})
+                   .getResult(0);
+    Value result = tensor::ExpandShapeOp::create(
+        im.b, im.loc, RankedTensorType::get(outShape, accType), mm,
+        leadingReassociation(ar, ar - 1));
+    if (aVec || bVec) {
+      SmallVector<int64_t> shape(*batch);
+      shape.push_back(m);
+      if (!bVec)
+        shape.push_back(n);
+      result = im.reshape(result, shape);
+    }
+    return result;
+  }
+  if (allowNamed && ar == br && ar > 3 && isStatic(at) && isStatic(bt) &&
+      at.getShape().drop_back(2) == bt.getShape().drop_back(2)) {
+    // [batch..., M, K] x [batch..., K, N] -> [B, M, K] x [B, K, N].
+    auto re = leadingReassociation(ar, ar - 2);
+    Value a3 = tensor::CollapseShapeOp::create(
+        im.b, im.loc,
+        RankedTensorType::get({batchSize, m, k}, at.getElementType()), a, re);
+    Value b3 = tensor::CollapseShapeOp::create(
+        im.b, im.loc,
+        RankedTensorType::get({batchSize, k, n}, bt.getElementType()), bv, re);
+    Value acc3 = im.fill({batchSize, m, n}, accType, im.scalarAttr(accType, 0));
+    Value mm =
+        linalg::BatchMatmulOp::create(im.b, im.loc, TypeRange{acc3.getType()},
+                                      ValueRange{a3, b3}, ValueRange{acc3})
+            .getResult(0);
+    return tensor::ExpandShapeOp::create(
+               im.b, im.loc, RankedTensorType::get(outShape, accType), mm, re)
+        .getResult();
+  }
   Value acc = im.fill(outShape, accType, im.scalarAttr(accType, 0));
   Value result;
   if (allowNamed && ar == 2 && br == 2) {

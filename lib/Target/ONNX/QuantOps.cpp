@@ -24,6 +24,8 @@
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
@@ -342,6 +344,97 @@ static auto intMulAddI32(bool wUnsigned, int64_t zw) {
   };
 }
 
+/// The VNNI form of a matmul of run-time quantized u8 activations `a` (i8
+/// storage) with zero point `za` (rank 0, i8 storage of a u8) by a constant
+/// 2-D weight `b` with zero point `zb`: what qopt-legalize{mode=dynamic}
+/// emits, so that qopt-lower-cpu runs it on its i8 GEMM kernel:
+///
+///   %s   = a xor 0x80                      (a - 128, exact, as i8)
+///   %acc = linalg.matmul(%s, b - sb)       (i8 x i8 -> i32, constant weight)
+///   acc + (128 - za) * colsum(b - sb) - zb' * (rowsum(%s) + K * (128 - za))
+///
+/// with sb = 128 for u8 weights (else 0) and zb' = zb - sb: exactly
+/// sum((a - za) * (b - zb)). Leading dimensions of `a` are flattened into
+/// the rows. Returns a null value when the weight is not a 2-D constant (the
+/// caller then builds the generic integer matmul).
+static FailureOr<Value> buildDynamicMatMulVnni(Importer &im, Value a, Value za,
+                                               unsigned bIdx, int64_t zb) {
+  const HostTensor *bt = im.input(bIdx).host.get();
+  auto aType = cast<RankedTensorType>(a.getType());
+  if (!bt || bt->shape.size() != 2 || aType.getRank() < 2 ||
+      !aType.hasStaticShape())
+    return Value();
+  int64_t k = bt->shape[0], n = bt->shape[1];
+  if (aType.getShape().back() != k)
+    return im.error() << "inner dimensions do not match: "
+                      << aType.getShape().back() << " vs " << k;
+  bool bUnsigned = isUnsignedType(bt->dtype);
+  int64_t shift = bUnsigned ? 128 : 0, zbShifted = zb - shift;
+  SmallVector<int8_t> w(k * n);
+  SmallVector<int32_t> colsum(n, 0);
+  for (int64_t i = 0; i < k * n; ++i) {
+    w[i] = static_cast<int8_t>(bt->getInt(i) - shift);
+    colsum[i % n] += w[i];
+  }
+  OpBuilder &b = im.b;
+  Location loc = im.loc;
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  int64_t rows = aType.getNumElements() / k;
+  Value a2 = aType.getRank() == 2 ? a : im.reshape(a, {rows, k});
+  Value s = im.elementwise(
+      {a2}, {rows, k}, i8, [](OpBuilder &nb, Location l, ValueRange v) {
+        Value bit = arith::ConstantOp::create(
+            nb, l, nb.getIntegerAttr(nb.getI8Type(), -128));
+        return (Value)arith::XOrIOp::create(nb, l, v[0], bit);
+      });
+  Value weight = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({k, n}, i8),
+                             ArrayRef<int8_t>(w)));
+  Value init = im.fill({rows, n}, i32, b.getI32IntegerAttr(0));
+  Value acc = linalg::MatmulOp::create(b, loc, TypeRange{init.getType()},
+                                       ValueRange{s, weight}, ValueRange{init})
+                  .getResult(0);
+  Value colsumValue = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({n}, i32),
+                             ArrayRef<int32_t>(colsum)));
+  SmallVector<Value> operands = {acc, za, colsumValue};
+  if (zbShifted != 0) {
+    Value wide = im.elementwise(
+        {s}, {rows, k}, i32, [](OpBuilder &nb, Location l, ValueRange v) {
+          return (Value)arith::ExtSIOp::create(nb, l, nb.getI32Type(), v[0]);
+        });
+    operands.push_back(
+        im.reduce(wide, {1}, /*keepDims=*/true, b.getI32IntegerAttr(0),
+                  [](OpBuilder &nb, Location l, Value v, Value sum) -> Value {
+                    return arith::AddIOp::create(nb, l, v, sum);
+                  }));
+  }
+  Value result = im.elementwise(
+      operands, {rows, n}, i32, [&](OpBuilder &nb, Location l, ValueRange v) {
+        auto c32 = [&](int64_t x) -> Value {
+          return arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(x));
+        };
+        Value c = arith::SubIOp::create(
+            nb, l, c32(128), arith::ExtUIOp::create(nb, l, i32, v[1]));
+        Value r = arith::AddIOp::create(nb, l, v[0],
+                                        arith::MulIOp::create(nb, l, c, v[2]));
+        if (v.size() > 3) {
+          Value t = arith::AddIOp::create(
+              nb, l, v[3], arith::MulIOp::create(nb, l, c32(k), c));
+          r = arith::SubIOp::create(
+              nb, l, r, arith::MulIOp::create(nb, l, c32(zbShifted), t));
+        }
+        return r;
+      });
+  if (aType.getRank() == 2)
+    return result;
+  SmallVector<int64_t> outShape(aType.getShape().drop_back());
+  outShape.push_back(n);
+  return im.reshape(result, outShape);
+}
+
 /// MatMulInteger whose A zero point is computed at run time (the graph
 /// ONNX Runtime's quantize_dynamic writes: DynamicQuantizeLinear's zero
 /// point feeds it): the exact i32 sum of (a - za) * (b - zb).
@@ -353,6 +446,20 @@ static LogicalResult importMatMulIntegerDynamic(Importer &im) {
   FailureOr<int64_t> zb = uniformZeroPoint(im, 3, bt, "the B zero point");
   if (failed(zb))
     return failure();
+  // u8 activations (DynamicQuantizeLinear's) by a constant weight: the i8
+  // GEMM kernel mode=dynamic uses.
+  if (isUnsignedType(at) &&
+      cast<RankedTensorType>(im.in(2).getType()).getNumElements() == 1) {
+    Value za = im.inStorage(2);
+    if (cast<RankedTensorType>(za.getType()).getRank() != 0)
+      za = im.reshape(za, {});
+    FailureOr<Value> fast =
+        buildDynamicMatMulVnni(im, im.inStorage(0), za, 1, *zb);
+    if (failed(fast))
+      return failure();
+    if (*fast)
+      return im.setOutput(0, *fast, onnxp::TensorProto_DataType_INT32);
+  }
   FailureOr<Value> a =
       subtractRuntimeZeroPoint(im, im.inStorage(0), isUnsignedType(at),
                                im.inStorage(2), isUnsignedType(at));
@@ -509,10 +616,15 @@ static LogicalResult importMatMulNBits(Importer &im) {
     return im.error() << "bits = " << bits << " is not supported (4 or 8 are)";
   if (block % 2 != 0)
     return im.error() << "block_size " << block << " must be even";
-  if (*accuracy == 4)
-    return im.error() << "accuracy_level 4 (int8 activations) is not "
-                         "supported; qopt computes MatMulNBits with float "
-                         "activations (accuracy_level 0 to 3)";
+  // accuracy_level 4: int8 activations per row and block, ONNX Runtime's
+  // rule (docs/numerics.md, section 10), derived for 4 bits and blocks of
+  // 64 and 128 only.
+  bool int8Block = *accuracy == 4;
+  if (int8Block && (bits != 4 || (block != 64 && block != 128)))
+    return im.error() << "accuracy_level 4 (int8 activations) is supported "
+                         "for bits = 4 and block_size 64 or 128 (the cases "
+                         "whose ONNX Runtime rule qopt reproduces), got bits = "
+                      << bits << " and block_size " << block;
   if (im.hasInput(4))
     return im.error() << "the g_idx input (act-order) is not supported";
   if (im.dtype(0) != onnxp::TensorProto_DataType_FLOAT)
@@ -582,15 +694,19 @@ static LogicalResult importMatMulNBits(Importer &im) {
   auto aType = cast<RankedTensorType>(a.getType());
   SmallVector<int64_t> outShape(aType.getShape());
   outShape.back() = n;
+  if (im.hasInput(5) && im.shape(5) != ArrayRef<int64_t>{n})
+    return im.error() << "bias must have shape [N] = [" << n << "]";
+  // With int8 activations ORT adds the bias between the integer part and
+  // the zero-point correction: it goes into the op.
+  Value opBias = int8Block && im.hasInput(5) ? im.in(5) : Value();
   Value y = qopt::MatMulNBitsOp::create(im.b, im.loc, aType.clone(outShape), a,
-                                        weight, scales, zeroPoints, bits, block,
+                                        weight, scales, zeroPoints, opBias,
+                                        bits, block, int8Block,
                                         /*compute_type=*/TypeAttr())
                 .getResult();
   if (shape.size() == 1)
     y = im.reshape(y, {n});
-  if (im.hasInput(5)) {
-    if (im.shape(5) != ArrayRef<int64_t>{n})
-      return im.error() << "bias must have shape [N] = [" << n << "]";
+  if (im.hasInput(5) && !int8Block) {
     FailureOr<Value> sum = im.broadcastElementwise(
         ValueRange{y, im.in(5)}, f32,
         [](OpBuilder &nb, Location l, ValueRange args) -> Value {
@@ -648,16 +764,22 @@ static LogicalResult importDynamicQuantizeMatMul(Importer &im) {
     bias = im.in(4);
   }
   auto dq = dynamicQuantize(im, im.in(0));
-  FailureOr<Value> a =
-      subtractRuntimeZeroPoint(im, dq.getOutput(), /*aUnsigned=*/true,
-                               dq.getZeroPoint(), /*zpUnsigned=*/true);
-  if (failed(a))
-    return failure();
   FailureOr<Value> acc =
-      buildMatMul(im, *a, im.inStorage(1), im.b.getI32Type(),
-                  /*allowNamed=*/false, intMulAddI32(isUnsignedType(bt), *zb));
+      buildDynamicMatMulVnni(im, dq.getOutput(), dq.getZeroPoint(), 1, *zb);
   if (failed(acc))
     return failure();
+  if (!*acc) {
+    FailureOr<Value> a =
+        subtractRuntimeZeroPoint(im, dq.getOutput(), /*aUnsigned=*/true,
+                                 dq.getZeroPoint(), /*zpUnsigned=*/true);
+    if (failed(a))
+      return failure();
+    acc = buildMatMul(im, *a, im.inStorage(1), im.b.getI32Type(),
+                      /*allowNamed=*/false,
+                      intMulAddI32(isUnsignedType(bt), *zb));
+    if (failed(acc))
+      return failure();
+  }
   Value bScale = im.constant(scales, "", im.loc);
   SmallVector<Value> operands = {*acc, dq.getScale(), bScale};
   if (bias)

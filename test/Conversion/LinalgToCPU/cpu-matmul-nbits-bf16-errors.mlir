@@ -7,7 +7,7 @@ module attributes {llvm.target_triple = "x86_64-unknown-linux-gnu"} {
 func.func @skylake(%a: tensor<1x64xf32>) -> tensor<1x32xf32> attributes {target_cpu = "skylake-avx512"} {
   %w = arith.constant dense<17> : tensor<32x2x16xi8>
   %s = arith.constant dense<0.5> : tensor<32x2xf32>
-  // expected-error @+1 {{qopt-cpu-matmul-nbits: 'compute bf16' needs AVX512-BF16 (vdpbf16ps), and the target CPU 'skylake-avx512' with its features lacks avx512bf16; lower with a CPU that has it (cpu=znver4, sapphirerapids, or features=+avx512bf16) or quantize with compute-type=f32}}
+  // expected-error @+1 {{qopt-cpu-matmul-nbits: 'compute bf16' needs AVX512-BF16 (vdpbf16ps), and the target CPU 'skylake-avx512' with its features lacks avx512bf16; lower for a CPU that has it (cpu=znver4, sapphirerapids, or features=+avx512bf16) or quantize with compute-type=f32}}
   %y = qopt.matmul_nbits %a, %w scales %s bits 4 group_size 32 compute bf16 : tensor<1x64xf32>, tensor<32x2x16xi8>, tensor<32x2xf32> -> tensor<1x32xf32>
   return %y : tensor<1x32xf32>
 }
@@ -18,7 +18,7 @@ func.func @skylake(%a: tensor<1x64xf32>) -> tensor<1x32xf32> attributes {target_
 func.func @no_target(%a: tensor<1x64xf32>) -> tensor<1x32xf32> {
   %w = arith.constant dense<17> : tensor<32x2x16xi8>
   %s = arith.constant dense<0.5> : tensor<32x2xf32>
-  // expected-error @+1 {{qopt-cpu-matmul-nbits: 'compute bf16' needs AVX512-BF16 (vdpbf16ps), and the function has no target (run qopt-cpu-set-target, as qopt-lower-cpu does); lower with a CPU that has it}}
+  // expected-error @+1 {{qopt-cpu-matmul-nbits: 'compute bf16' needs AVX512-BF16 (vdpbf16ps), and the function has no target CPU (run qopt-cpu-set-target, as qopt-lower-cpu does); lower for a CPU that has it}}
   %y = qopt.matmul_nbits %a, %w scales %s bits 4 group_size 32 compute bf16 : tensor<1x64xf32>, tensor<32x2x16xi8>, tensor<32x2xf32> -> tensor<1x32xf32>
   return %y : tensor<1x32xf32>
 }

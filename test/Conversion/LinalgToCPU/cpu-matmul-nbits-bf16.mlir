@@ -10,7 +10,7 @@
 // RUN: not qopt %s -split-input-file --qopt-lower-cpu="cpu=znver4 features=-avx512bf16" -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOBF16
 // RUN: not qopt %s -split-input-file --qopt-lower-cpu="target=aarch64 cpu=neoverse-v1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=ARM
 
-// NOBF16: error: qopt-cpu-matmul-nbits: 'compute bf16' needs AVX512-BF16 (vdpbf16ps), and the target CPU '{{.*}}' with its features lacks avx512bf16; lower with a CPU that has it (cpu=znver4, sapphirerapids, or features=+avx512bf16) or quantize with compute-type=f32
+// NOBF16: error: qopt-cpu-matmul-nbits: 'compute bf16' needs AVX512-BF16 (vdpbf16ps), and the target CPU '{{.*}}' with its features lacks avx512bf16; lower for a CPU that has it (cpu=znver4, sapphirerapids, or features=+avx512bf16) or quantize with compute-type=f32
 // ARM: error: qopt-cpu-matmul-nbits: 'compute bf16' needs AVX512-BF16 (vdpbf16ps), and the target CPU 'neoverse-v1' with its features lacks avx512bf16
 
 // K = 64, N = 32, 4 bits, groups of 32, every q = 1 (bytes 17): in the bf16

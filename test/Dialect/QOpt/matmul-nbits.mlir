@@ -79,3 +79,11 @@ func.func @compute_f16(%a: tensor<1x64xf32>, %w: tensor<3x2x16xi8>, %s: tensor<3
   %y = qopt.matmul_nbits %a, %w scales %s bits 4 group_size 32 compute f16 : tensor<1x64xf32>, tensor<3x2x16xi8>, tensor<3x2xf32> -> tensor<1x3xf32>
   return %y : tensor<1x3xf32>
 }
+
+// -----
+
+func.func @int8_block_bf16(%a: tensor<1x64xf32>, %w: tensor<3x1x32xi8>, %s: tensor<3x1xf32>) -> tensor<1x3xf32> {
+  // expected-error @+1 {{int8_block computes in integers; it excludes 'compute bf16'}}
+  %y = qopt.matmul_nbits %a, %w scales %s bits 4 group_size 64 int8_block compute bf16 : tensor<1x64xf32>, tensor<3x1x32xi8>, tensor<3x1xf32> -> tensor<1x3xf32>
+  return %y : tensor<1x3xf32>
+}

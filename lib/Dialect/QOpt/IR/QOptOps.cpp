@@ -374,5 +374,20 @@ LogicalResult MatMulNBitsOp::verify() {
     return emitOpError() << "zero_points must be tensor<" << n << "x" << blocks
                          << "xi8> (N x groups), got "
                          << getZeroPoints().getType();
+  if (getInt8Block() && isBF16Compute())
+    return emitOpError() << "int8_block computes in integers; it excludes "
+                            "'compute bf16'";
+  if (getInt8Block()) {
+    if (bits != 4 || (group != 64 && group != 128))
+      return emitOpError() << "int8_block (ONNX Runtime's accuracy_level 4 "
+                              "rule) needs 4 bits and group_size 64 or 128, "
+                              "got "
+                           << bits << " bits and group_size " << group;
+  } else if (getBias()) {
+    return emitOpError() << "a bias operand needs int8_block";
+  }
+  if (getBias() && getBias().getType().getShape() != ArrayRef<int64_t>{n})
+    return emitOpError() << "bias must be tensor<" << n << "xf32>, got "
+                         << getBias().getType();
   return success();
 }

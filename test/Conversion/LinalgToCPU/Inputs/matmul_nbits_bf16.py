@@ -18,9 +18,10 @@ per case:
    flushed to zero. The fma is emulated in float64: the product is exact
    there and, as argued in docs/numerics.md, rounding the float64 sum to
    float32 equals rounding the exact sum.
-2. The error bound of docs/numerics.md against the float64 product of the
-   activations and the float32 dequantized weights:
-   |y - sum a*w| <= (2^-8 + 2^-18 + 1.01 * K * 2^-24) * sum |a*w|.
+2. The error bound of docs/numerics.md (section 11) against the float64
+   product of the activations and the float32 dequantized weights:
+   |y - sum a*w| <= ((2u + u^2) + gamma_K (1 + u)^2) * sum |a*w| with
+   u = 2^-8 (bf16) and gamma_K = K 2^-24 / (1 - K 2^-24).
 
 It also reports how many outputs the other pair order (even K first) would
 change: a nonzero count shows that check 1 can tell the orders apart.
@@ -41,7 +42,23 @@ CASES = [
     ("w8_g64_rows16", 16, 64, 16, 8, 64, False, None),
     ("w4_batched", 6, 64, 20, 4, 64, False, (2, 3)),
     ("w4_g128_k4096", 2, 4096, 32, 4, 128, False, None),
+    # 16 rows and a block of 1.
+    ("w4_g32_rows17", 17, 64, 20, 4, 32, True, None),
+    # Rounding ties, subnormal and large activations (special_values).
+    ("w4_g16_special", 3, 64, 16, 4, 16, True, None),
 ]
+
+
+def special_values(a):
+    """Overwrites the first entries of each row with values whose bf16
+    rounding is a corner case: exact ties (rounded to even, up or down),
+    values just above a tie, subnormals (read as zero) and a large one."""
+    ties = np.array([1 + 2.0**-8, 1 + 3 * 2.0**-8, -(1 + 2.0**-8),
+                     1 + 2.0**-8 + 2.0**-23, 3.0e-39, -1.0e-40, 1.0e30, 0.0,
+                     -0.0, 2.0**-126, 255.5, -(1 + 3 * 2.0**-8)], np.float32)
+    a[:, :ties.size] = ties
+    return a
+
 
 
 def case_data(name, m, k, n, bits, group):
@@ -51,6 +68,8 @@ def case_data(name, m, k, n, bits, group):
     scales = rng.uniform(0.01, 0.1, size=(n, groups)).astype(np.float32)
     zps = rng.integers(0, 2**bits, size=(n, groups), dtype=np.int64)
     a = rng.standard_normal((m, k)).astype(np.float32)
+    if name.endswith("_special"):
+        a = special_values(a)
     return q, scales, zps, a
 
 
@@ -159,7 +178,9 @@ def check(out):
         order_diff = int(np.sum(other.view(np.uint32) != emu.view(np.uint32)))
         ref = a.astype(np.float64) @ w.astype(np.float64)
         mag = np.abs(a.astype(np.float64)) @ np.abs(w.astype(np.float64))
-        bound = (2.0**-8 + 2.0**-18 + 1.01 * k * 2.0**-24) * mag
+        u, eps = 2.0**-8, 2.0**-24
+        gamma = k * eps / (1 - k * eps)
+        bound = ((2 * u + u * u) + gamma * (1 + u)**2) * mag
         err = np.abs(got.astype(np.float64) - ref)
         worst = float(np.max(err / bound))
         good = mismatches == 0 and bool(np.all(err <= bound))

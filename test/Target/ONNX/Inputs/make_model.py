@@ -295,6 +295,14 @@ def qdq_small():
     return _qdq_small([[0.5, -1.2], [0.3, 2.0]])
 
 
+def qdq_tiny_channel():
+    """qdq_small whose 'w' has an all but zero output channel (column 1, as a
+    convolution after a folded batch norm with gamma about 0): its weight
+    scale times the input scale is far too small for the int32 bias
+    (test/Target/ONNX/export-qdq-tiny-scale.test)."""
+    return _qdq_small([[0.5, 1e-30], [0.3, -2e-30]])
+
+
 def qdq_small_other():
     """qdq_small's graph with other weight values in 'w'."""
     return _qdq_small([[0.5, -1.2], [0.3, 1.0]])
@@ -385,7 +393,7 @@ def bad_reshape_overflow():
 MODELS = {f.__name__: f for f in [
     cnn_block, attention, det_head, qdq, bn_fold, convt_bn, shape_subgraph,
     large_init,
-    qdq_small, qdq_small_other, qdq_small_const, qdq_reduce,
+    qdq_small, qdq_small_other, qdq_small_const, qdq_reduce, qdq_tiny_channel,
     bad_unknown_op, bad_opset, bad_attribute, bad_axis, bad_missing_init,
     bad_dynamic, bad_qdq_scale, bad_zero_point, bad_reshape_overflow]}
 

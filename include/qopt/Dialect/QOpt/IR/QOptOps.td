@@ -117,7 +117,8 @@ def QOpt_RequantizeOp : QOpt_Op<"requantize", [Pure]> {
 // Weight-only quantization
 //===----------------------------------------------------------------------===//
 
-def QOpt_MatMulNBitsOp : QOpt_Op<"matmul_nbits", [Pure]> {
+def QOpt_MatMulNBitsOp : QOpt_Op<"matmul_nbits",
+                                  [Pure, AttrSizedOperandSegments]> {
   let summary = "float matmul with packed 4- or 8-bit per-group weights";
   let description = [{
     `Y[..., m, n] = sum_k A[..., m, k] * W[k, n]` where the weight is stored
@@ -139,6 +140,22 @@ def QOpt_MatMulNBitsOp : QOpt_Op<"matmul_nbits", [Pure]> {
     // K = 64, N = 3, 4-bit, groups of 32: 2 groups of 16 bytes per column.
     %y = qopt.matmul_nbits %a, %w scales %s bits 4 group_size 32
         : tensor<1x64xf32>, tensor<3x2x16xi8>, tensor<3x2xf32> -> tensor<1x3xf32>
+    ```
+
+    With the `int8_block` unit attribute the op computes MatMulNBits'
+    accuracy_level 4 function instead: each row of the input is quantized to
+    int8 per group (scale = amax / 127) and multiplied with the 4-bit codes
+    in integers, with ONNX Runtime's float32 order of operations
+    (docs/numerics.md, section 10); only 4 bits and groups of 64 or 128 are
+    supported (the cases the rule was derived for). Only then may an optional
+    `bias` (tensor<N x f32>) be given: ONNX Runtime adds it between the
+    integer part and the zero-point correction, so it cannot be a separate
+    add.
+
+    ```mlir
+    %y = qopt.matmul_nbits %a, %w scales %s bias(%b : tensor<8xf32>) bits 4
+        group_size 64 int8_block : tensor<2x128xf32>, tensor<8x2x32xi8>,
+        tensor<8x2xf32> -> tensor<2x8xf32>
     ```
 
     `compute bf16` (the attribute `compute_type`, f32 when absent) asks for
@@ -164,14 +181,17 @@ def QOpt_MatMulNBitsOp : QOpt_Op<"matmul_nbits", [Pure]> {
     RankedTensorOf<[I8]>:$weight,
     RankedTensorOf<[F32]>:$scales,
     Optional<RankedTensorOf<[I8]>>:$zero_points,
+    Optional<RankedTensorOf<[F32]>>:$bias,
     I64Attr:$bits,
     I64Attr:$group_size,
+    UnitAttr:$int8_block,
     OptionalAttr<TypeAttr>:$compute_type);
   let results = (outs RankedTensorOf<[F32]>:$result);
   let assemblyFormat = [{
     $input `,` $weight `scales` $scales (`zero_points` $zero_points^)?
-    `bits` $bits `group_size` $group_size (`compute` $compute_type^)?
-    attr-dict `:`
+    (`bias` `(` $bias^ `:` type($bias) `)`)? `bits` $bits
+    `group_size` $group_size (`int8_block` $int8_block^)?
+    (`compute` $compute_type^)? attr-dict `:`
     type($input) `,` type($weight) `,` type($scales)
     (`,` type($zero_points)^)? `->` type($result)
   }];
