@@ -180,12 +180,12 @@ def CPUMatMulNBits : Pass<"qopt-cpu-matmul-nbits", "::mlir::func::FuncOp"> {
       activations (vector.fma).
 
     An op with `compute bf16` takes the AVX512-BF16 kernel
-    (docs/numerics.md, section 11): the activations are rounded to bf16 once
-    (`x86vector.avx512.cvt.packed.f32_to_bf16`, i.e. vcvtneps2bf16), each K
-    pair of 16 columns is dequantized and scaled in float32,
-    `w = (q - zp) * scale`, and rounded the same way, the weight constant
-    being packed so that the two converted halves concatenate into the
-    order vdpbf16ps reads, and one `x86vector.avx512.dot` (vdpbf16ps) per
+    (docs/numerics.md, "bf16 compute for weight-only"): the activations are
+    rounded to bf16 once (`x86vector.avx512.cvt.packed.f32_to_bf16`, i.e.
+    vcvtneps2bf16); each K pair of 16 columns is dequantized and scaled in
+    float32, `w = (q - zp) * scale`, and rounded the same way, the weight
+    constant being packed so that the two converted halves concatenate into
+    the order vdpbf16ps reads; one `x86vector.avx512.dot` (vdpbf16ps) per
     row, K pair and 16 columns accumulates in float32. One accumulator
     chain per output runs over all of K in order, so the result is defined
     bit for bit. Up to 16 rows share each converted weight pair (`tile-m`

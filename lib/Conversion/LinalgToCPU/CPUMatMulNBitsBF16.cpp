@@ -1,7 +1,7 @@
 //===- CPUMatMulNBitsBF16.cpp - bf16-compute MatMulNBits (AVX512-BF16) ----===//
 //
 // The `compute bf16` path of qopt-cpu-matmul-nbits, with the arithmetic of
-// docs/numerics.md (section 11) bit for bit:
+// docs/numerics.md ("bf16 compute for weight-only") bit for bit:
 //
 //  1. each activation is rounded to bf16 once (vcvtneps2bf16: round to
 //     nearest even, subnormals to zero);
@@ -206,44 +206,67 @@ private:
   }
 
   /// A[M, K] f32 -> bf16 with vcvtneps2bf16, 16 values at a time (a K that
-  /// is not a multiple of 16 ends with a masked read and write).
+  /// is not a multiple of 16 ends with a masked read), stored as
+  /// [K / 2][M][2]: the K pairs of all rows are contiguous, so the 16 rows
+  /// of a block read one cache line per K pair (in [M][K] the rows are K * 2
+  /// bytes apart, for K = 4096 all in one L1 set).
   Value convertActivations(Value a, int64_t m) {
-    Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m, k}, bf16);
-    bool inBounds = k % kLanes == 0;
+    Value init =
+        tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{k / 2, m, 2}, bf16);
+    int64_t full = k / kLanes * kLanes;
     auto rowLoop = scf::ForOp::create(
         b, loc, index(0), index(m), index(1), ValueRange{init},
         [&](OpBuilder &rb, Location, Value row, ValueRange rowIter) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(rb.getInsertionBlock());
-          auto colLoop = scf::ForOp::create(
-              b, loc, index(0), index(k), index(kLanes), rowIter,
-              [&](OpBuilder &cb, Location, Value col, ValueRange colIter) {
-                OpBuilder::InsertionGuard guard(b);
-                b.setInsertionPointToStart(cb.getInsertionBlock());
-                Value pad =
-                    arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-                Value v = vector::TransferReadOp::create(
-                    b, loc, fVec, a, ValueRange{row, col}, pad,
-                    ArrayRef<bool>{inBounds});
-                Value h =
-                    x86vector::CvtPackedF32ToBF16Op::create(b, loc, hVec, v);
-                Value next = vector::TransferWriteOp::create(
-                                 b, loc, h, colIter[0], ValueRange{row, col},
-                                 ArrayRef<bool>{inBounds})
-                                 .getResult();
-                scf::YieldOp::create(b, loc, next);
-              });
-          scf::YieldOp::create(b, loc, colLoop.getResult(0));
+          Value cur = rowIter[0];
+          if (full > 0) {
+            auto colLoop = scf::ForOp::create(
+                b, loc, index(0), index(full), index(kLanes), ValueRange{cur},
+                [&](OpBuilder &cb, Location, Value col, ValueRange colIter) {
+                  OpBuilder::InsertionGuard guard(b);
+                  b.setInsertionPointToStart(cb.getInsertionBlock());
+                  Value next = convertBlock(a, row, col, kLanes,
+                                            /*inBounds=*/true, colIter[0]);
+                  scf::YieldOp::create(b, loc, next);
+                });
+            cur = colLoop.getResult(0);
+          }
+          if (full < k)
+            cur = convertBlock(a, row, index(full), k - full,
+                               /*inBounds=*/false, cur);
+          scf::YieldOp::create(b, loc, cur);
         });
     return rowLoop.getResult(0);
   }
 
-  /// The activation pair (a[row, k0], a[row, k0 + 1]) in every dword.
-  Value readActPair(Value aBF16, Value row, Value k0) {
+  /// Converts A[row, col .. col + count) (count even, at most 16) and writes
+  /// its pairs into the [K / 2][M][2] buffer `dest`.
+  Value convertBlock(Value a, Value row, Value col, int64_t count,
+                     bool inBounds, Value dest) {
+    Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+    Value v = vector::TransferReadOp::create(
+        b, loc, fVec, a, ValueRange{row, col}, pad, ArrayRef<bool>{inBounds});
+    Value h = x86vector::CvtPackedF32ToBF16Op::create(b, loc, hVec, v);
+    Value p0 = arith::DivUIOp::create(b, loc, col, index(2));
+    for (int64_t i = 0; i < count / 2; ++i) {
+      Value pair = vector::ExtractStridedSliceOp::create(
+          b, loc, h, ArrayRef<int64_t>{2 * i}, ArrayRef<int64_t>{2},
+          ArrayRef<int64_t>{1});
+      dest = vector::TransferWriteOp::create(
+                 b, loc, pair, dest, ValueRange{add(p0, i), row, index(0)},
+                 ArrayRef<bool>{true})
+                 .getResult();
+    }
+    return dest;
+  }
+
+  /// The activation pair (a[row, 2p], a[row, 2p + 1]) in every dword.
+  Value readActPair(Value aBF16, Value row, Value p) {
     Value pad = arith::ConstantOp::create(b, loc, b.getFloatAttr(bf16, 0.0));
     Value pair = vector::TransferReadOp::create(
-        b, loc, VectorType::get({2}, bf16), aBF16, ValueRange{row, k0}, pad,
-        ArrayRef<bool>{true});
+        b, loc, VectorType::get({2}, bf16), aBF16, ValueRange{p, row, index(0)},
+        pad, ArrayRef<bool>{true});
     Value word =
         vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), pair);
     Value scalar = vector::ExtractOp::create(b, loc, word, 0);
@@ -329,13 +352,12 @@ private:
                       OpBuilder::InsertionGuard guard(b);
                       b.setInsertionPointToStart(ib.getInsertionBlock());
                       Value p = arith::AddIOp::create(b, loc, pairBase, pi);
-                      Value k0 = mul(p, 2);
                       SmallVector<Value> weights;
                       for (auto [j, tile] : llvm::enumerate(tileIds))
                         weights.push_back(weightPair(tile, p, params[j]));
                       SmallVector<Value> next(iter.begin(), iter.end());
                       for (int64_t r = 0; r < blockRows; ++r) {
-                        Value act = readActPair(aBF16, add(m0, r), k0);
+                        Value act = readActPair(aBF16, add(m0, r), p);
                         for (int64_t j = 0; j < tiles; ++j) {
                           Value &acc = next[r * tiles + j];
                           acc = x86vector::DotBF16Op::create(b, loc, fVec, acc,

@@ -22,9 +22,10 @@
 // CHECK-DAG: arith.constant dense<0x4B000008> : tensor<2x4x16xf32>
 // CHECK-NOT: tensor<64x32xf32>
 // CHECK-NOT: tensor<32x64xf32>
-// The activations, converted once.
-// CHECK: tensor.empty() : tensor<1x64xbf16>
+// The activations, converted once into K pairs x rows x 2 (32x1x2).
+// CHECK: tensor.empty() : tensor<32x1x2xbf16>
 // CHECK: x86vector.avx512.cvt.packed.f32_to_bf16 %{{.*}} : vector<16xf32> -> vector<16xbf16>
+// CHECK-COUNT-8: vector.transfer_write {{.*}} : vector<2xbf16>, tensor<32x1x2xbf16>
 // CHECK: vector.transfer_read {{.*}} : tensor<2x32x16xi8>, vector<16xi8>
 // CHECK: arith.extui {{.*}} : vector<16xi8> to vector<16xi32>
 // CHECK: arith.andi
@@ -34,7 +35,7 @@
 // CHECK: x86vector.avx512.cvt.packed.f32_to_bf16
 // CHECK: x86vector.avx512.cvt.packed.f32_to_bf16
 // CHECK: vector.shuffle {{.*}} : vector<16xbf16>, vector<16xbf16>
-// CHECK: vector.transfer_read {{.*}} : tensor<1x64xbf16>, vector<2xbf16>
+// CHECK: vector.transfer_read {{.*}} : tensor<32x1x2xbf16>, vector<2xbf16>
 // CHECK: x86vector.avx512.dot {{.*}} : vector<32xbf16> -> vector<16xf32>
 // CHECK-NOT: vector.fma
 // CHECK-NOT: qopt.matmul_nbits

@@ -18,8 +18,9 @@ per case:
    flushed to zero. The fma is emulated in float64: the product is exact
    there and, as argued in docs/numerics.md, rounding the float64 sum to
    float32 equals rounding the exact sum.
-2. The error bound of docs/numerics.md (section 11) against the float64
-   product of the activations and the float32 dequantized weights:
+2. The error bound of docs/numerics.md ("bf16 compute for weight-only")
+   against the float64 product of the activations and the float32
+   dequantized weights:
    |y - sum a*w| <= ((2u + u^2) + gamma_K (1 + u)^2) * sum |a*w| with
    u = 2^-8 (bf16) and gamma_K = K 2^-24 / (1 - K 2^-24).
 
