@@ -90,6 +90,16 @@ if os.path.isdir(os.path.join(npm_prefix, "node_modules", "onnxruntime-node")):
         pass
 config.substitutions.append(("%npm_prefix", npm_prefix))
 
+# Tests that run AVX512-BF16 code on this machine (cpu=host) need the
+# instructions (the kernel refuses a target without them).
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        if any(line.startswith("flags") and " avx512_bf16" in line
+               for line in cpuinfo):
+            config.available_features.add("host-avx512bf16")
+except OSError:
+    pass
+
 # aarch64 execution (test/Conversion/LinalgToCPU/arm-neon-qemu.test):
 # clang-22 cross-compiles for aarch64-linux-gnu against Debian's cross libc
 # and libgcc (libc6-dev-arm64-cross, gcc-aarch64-linux-gnu) and qemu-user

@@ -6,6 +6,8 @@
 # qopt for this CPU (qopt-lower-cpu) as
 #
 #   w4g32, w4g128  mode=weight-only weight-bits=4 group-size=32 / 128
+#   w4g32bf16      the same as w4g32 with compute-type=bf16 (AVX512-BF16
+#                  vdpbf16ps; only where this CPU has avx512_bf16)
 #   w8g128         mode=weight-only weight-bits=8 group-size=128
 #   i8g64          w4, group-size=64, activation-quant=int8-block (int8
 #                  activations: MatMulNBits accuracy_level 4 semantics)
@@ -40,8 +42,10 @@
 # Outputs are checked: qopt w4g32 and ORT level 0 against a float64
 # product with the same dequantized weights, within docs/weight-only.md's
 # bound (K + 2) * 2^-24 * sum_k |a_k w_kn| per output (printed as the
-# worst error / bound, which must be <= 1), and qopt dyn against ORT
-# dynamic bit for bit (mismatch count).
+# worst error / bound, which must be <= 1), qopt w4g32bf16 within the bf16
+# bound of docs/numerics.md ((2u + u^2) + gamma_K (1 + u)^2) * sum_k
+# |a_k w_kn|, u = 2^-8, and qopt dyn against ORT dynamic bit for bit
+# (mismatch count).
 #
 #   bench.py --npm-prefix build/npm --work DIR [--shapes 4096x4096,...]
 #            [--batches 1,16] [--repeat 20] [--bw-bytes 1073741824]
@@ -68,6 +72,8 @@ F = np.float32
 
 QOPT_VARIANTS = (
     ("w4g32", "mode=weight-only weight-bits=4 group-size=32"),
+    ("w4g32bf16",
+     "mode=weight-only weight-bits=4 group-size=32 compute-type=bf16"),
     ("w4g128", "mode=weight-only weight-bits=4 group-size=128"),
     ("w8g128", "mode=weight-only weight-bits=8 group-size=128"),
     ("i8g64", "mode=weight-only weight-bits=4 group-size=64 "
@@ -75,6 +81,16 @@ QOPT_VARIANTS = (
     ("dyn", "mode=dynamic"),
     ("f32", None),
 )
+
+
+def host_has_avx512bf16():
+    """qopt-lower-cpu refuses compute-type=bf16 without the instructions."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and " avx512_bf16" in line
+                       for line in f)
+    except OSError:
+        return False
 
 
 def run(cmd, env=None):
@@ -240,6 +256,9 @@ def main():
     print("ORT per-call overhead (16x16 MatMul, 200 runs): session.run "
           "median %.4f ms, kernel %.4f ms" % (t_run, t_kern))
 
+    bf16 = host_has_avx512bf16()
+    if not bf16:
+        print("w4g32bf16: not run (this CPU has no avx512_bf16)")
     rng = np.random.default_rng(3)
     failed = False
     summary = []
@@ -265,6 +284,9 @@ def main():
                               open(mlir).read()).group(1)
             t = {}
             for tag, opts in QOPT_VARIANTS:
+                if tag == "w4g32bf16" and not bf16:
+                    t[tag] = float("nan")
+                    continue
                 passes = [] if opts is None else ["--qopt-quantize=" + opts]
                 if tag == "i8g64":
                     qir = os.path.join(d, "i8g64.mlir")
@@ -330,6 +352,16 @@ def main():
             y_o4 = np.load(os.path.join(d, "ort4", "output_0.npy")).astype(
                 np.float64)
             e_q = float(np.max(np.abs(y_q - exact) / bound))
+            e_b = float("nan")
+            if bf16:
+                u = 2.0**-8
+                gamma = k * 2.0**-24 / (1 - k * 2.0**-24)
+                bound_b = ((2 * u + u * u) + gamma * (1 + u)**2) * (
+                    np.abs(x.astype(np.float64)) @ np.abs(wdq))
+                bound_b = np.maximum(bound_b, np.finfo(F).tiny)
+                y_b = np.load(os.path.join(d, "y_w4g32bf16.npy")).astype(
+                    np.float64)
+                e_b = float(np.max(np.abs(y_b - exact) / bound_b))
             e_o0 = float(np.max(np.abs(y_o0 - exact) / bound))
             rel_o4 = float(np.max(np.abs(y_o4 - exact)) /
                            np.max(np.abs(exact)))
@@ -340,15 +372,15 @@ def main():
             y_o4g = np.load(os.path.join(d, "ort4g64", "output_0.npy"))
             mism_i8 = int(np.sum(y_i8.view(np.uint32) !=
                                  y_o4g.view(np.uint32)))
-            ok = e_q <= 1 and e_o0 <= 1 and mism_i8 == 0
+            ok = e_q <= 1 and e_o0 <= 1 and not e_b > 1 and mism_i8 == 0
             failed |= not ok
 
             print("\n%d x %d (K x N), batch %d: median ms over %d calls, one "
                   "thread" % (k, n, m, a.repeat))
-            print("  qopt: w4g32 %.4f  w4g128 %.4f  w8g128 %.4f  i8g64 %.4f  "
-                  "dyn %.4f  f32 %.4f" % (t["w4g32"], t["w4g128"],
-                                          t["w8g128"], t["i8g64"], t["dyn"],
-                                          t["f32"]))
+            print("  qopt: w4g32 %.4f  w4g32bf16 %.4f  w4g128 %.4f  w8g128 "
+                  "%.4f  i8g64 %.4f  dyn %.4f  f32 %.4f" % (
+                      t["w4g32"], t["w4g32bf16"], t["w4g128"], t["w8g128"],
+                      t["i8g64"], t["dyn"], t["f32"]))
             print("  ORT kern (run): MatMulNBits-L0 %.4f (%.4f)  "
                   "MatMulNBits-L4 %.4f (%.4f)  L4-g64 %.4f (%.4f)  "
                   "DynamicQuantizeMatMul %.4f (%.4f)" % (
@@ -358,17 +390,19 @@ def main():
             print("  speed-up (x, >1 = qopt faster; vs ORT kern / vs ORT "
                   "run): w4g32 vs ORT L0 %.2f / %.2f, vs ORT L4 %.2f / %.2f; "
                   "i8g64 vs ORT L4-g64 %.2f / %.2f; "
-                  "w4g32 vs qopt f32 %.2f, w4g128 vs f32 %.2f; dyn vs ORT "
-                  "dyn %.2f / %.2f" % (
+                  "w4g32 vs qopt f32 %.2f, w4g128 vs f32 %.2f; w4g32bf16 vs "
+                  "w4g32 %.2f; dyn vs ORT dyn %.2f / %.2f" % (
                       t["ort0"] / t["w4g32"], t["ort0.run"] / t["w4g32"],
                       t["ort4"] / t["w4g32"], t["ort4.run"] / t["w4g32"],
                       t["ort4g64"] / t["i8g64"],
                       t["ort4g64.run"] / t["i8g64"],
                       t["f32"] / t["w4g32"], t["f32"] / t["w4g128"],
+                      t["w4g32"] / t["w4g32bf16"],
                       t["ortdyn"] / t["dyn"], t["ortdyn.run"] / t["dyn"]))
             if m == 1:
                 wbytes = {
                     "w4g32": k * n // 2 + k // 32 * n * 4,
+                    "w4g32bf16": k * n // 2 + k // 32 * n * 4,
                     "w4g128": k * n // 2 + k // 128 * n * 4,
                     "w8g128": k * n + k // 128 * n * 4,
                     "i8g64": k * n // 2 + k // 64 * n * 4,
@@ -390,25 +424,29 @@ def main():
                           w4_bytes[(k, n)] / 2**20, cache) +
                       ", ".join(parts))
             print("  outputs: qopt w4g32 worst error/bound %.3f, ORT L0 "
+                  "%.3f (<= 1 required); w4g32bf16 worst error/bf16 bound "
                   "%.3f (<= 1 required); ORT L4 max error / max|y| %.2e; "
                   "qopt dyn vs ORT dyn mismatches %d of %d; qopt i8g64 vs "
                   "ORT L4-g64 mismatches %d of %d%s" % (
-                      e_q, e_o0, rel_o4, mism, y_od.size, mism_i8, y_i8.size,
+                      e_q, e_o0, e_b, rel_o4, mism, y_od.size, mism_i8,
+                      y_i8.size,
                       "" if ok else "  FAIL"), flush=True)
             summary.append((k, n, m, t))
 
     print("\nsummary (ms; ORT = profiler kernel time)")
-    print("%-12s %2s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %7s %7s %7s "
-          "%7s" % ("K x N", "M", "w4g32", "w4g128", "w8g128", "i8g64", "dyn",
-                   "f32", "ORT-L0", "ORT-L4", "L4-g64", "ORT-dyn", "L0/w4",
-                   "f32/w4", "L4g/i8", "odyn/dy"))
+    print("%-12s %2s %8s %9s %8s %8s %8s %8s %8s %8s %8s %8s %8s %7s %7s "
+          "%7s %7s %7s" % (
+              "K x N", "M", "w4g32", "w4g32bf16", "w4g128", "w8g128", "i8g64",
+              "dyn", "f32", "ORT-L0", "ORT-L4", "L4-g64", "ORT-dyn", "L0/w4",
+              "f32/w4", "w4/bf16", "L4g/i8", "odyn/dy"))
     for k, n, m, t in summary:
-        print("%-12s %2d %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f "
-              "%8.4f %8.4f %7.2f %7.2f %7.2f %7.2f" % (
-                  "%dx%d" % (k, n), m, t["w4g32"], t["w4g128"], t["w8g128"],
-                  t["i8g64"], t["dyn"], t["f32"], t["ort0"], t["ort4"],
-                  t["ort4g64"], t["ortdyn"], t["ort0"] / t["w4g32"],
-                  t["f32"] / t["w4g32"], t["ort4g64"] / t["i8g64"],
+        print("%-12s %2d %8.4f %9.4f %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f "
+              "%8.4f %8.4f %8.4f %7.2f %7.2f %7.2f %7.2f %7.2f" % (
+                  "%dx%d" % (k, n), m, t["w4g32"], t["w4g32bf16"],
+                  t["w4g128"], t["w8g128"], t["i8g64"], t["dyn"], t["f32"],
+                  t["ort0"], t["ort4"], t["ort4g64"], t["ortdyn"],
+                  t["ort0"] / t["w4g32"], t["f32"] / t["w4g32"],
+                  t["w4g32"] / t["w4g32bf16"], t["ort4g64"] / t["i8g64"],
                   t["ortdyn"] / t["dyn"]))
     return 1 if failed else 0
 

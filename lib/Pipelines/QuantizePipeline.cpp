@@ -42,6 +42,7 @@ void mlir::qopt::buildQuantizePipeline(OpPassManager &pm,
   legalize.weightZeroPoint = options.weightZeroPoint;
   legalize.weightClip = options.weightClip;
   legalize.activationQuant = options.activationQuant;
+  legalize.computeType = options.computeType;
   legalize.calibrator = options.calibrator;
   legalize.percentile = options.percentile;
   legalize.allowMissingStats = options.allowMissingStats;

@@ -161,6 +161,18 @@ LogicalResult LegalizePass::initialize(MLIRContext *context) {
   if (activationQuant != "none" && mode != "weight-only")
     return emitError(loc)
            << "qopt-legalize: activation-quant applies to mode=weight-only";
+  if (computeType != "f32" && computeType != "bf16")
+    return emitError(loc) << "qopt-legalize: unknown compute-type '"
+                          << computeType << "'; expected f32 or bf16";
+  if (mode != "weight-only" && computeType != "f32")
+    return emitError(loc) << "qopt-legalize: compute-type=" << computeType
+                          << " applies to mode=weight-only, not mode=" << mode;
+  if (computeType == "bf16" && activationQuant != "none")
+    return emitError(loc) << "qopt-legalize: compute-type=bf16 and "
+                             "activation-quant="
+                          << activationQuant
+                          << " exclude each other (int8-block computes in "
+                             "integers); choose one";
   if (failed(initializeDynamic(loc)))
     return failure();
   if (mode == "weight-only") {
@@ -179,6 +191,7 @@ LogicalResult LegalizePass::initialize(MLIRContext *context) {
                 "weight-bits=4 and group-size 64 or 128 (the cases whose "
                 "ONNX Runtime rule is derived), got weight-bits="
              << weightBits.getValue() << " group-size=" << groupSize.getValue();
+    weightOnly.bf16Compute = computeType == "bf16";
     return success();
   }
   if (weightClip != "none" || weightZeroPoint)

@@ -7,7 +7,8 @@
 // 2^(bits-1) or asymmetric with a stored zero point, optionally with the
 // per-group clipping search) and packed in ONNX Runtime's MatMulNBits
 // layout, two 4-bit values per byte. Activations stay float; the op needs
-// no calibration statistics.
+// no calibration statistics. With compute-type=bf16 (or a precision with
+// act = bf16) the op is marked `compute bf16` for the AVX512-BF16 kernel.
 //
 //   %y = linalg.matmul ins(%x, %w : tensor<1x64xf32>, tensor<64x8xf32>) ...
 // becomes
@@ -243,9 +244,12 @@ static FailureOr<Value> buildNBits(OpBuilder &b, Operation *op, Value act,
   auto actType = cast<RankedTensorType>(act.getType());
   SmallVector<int64_t> outShape(actType.getShape());
   outShape.back() = n;
+  TypeAttr computeType =
+      options.bf16Compute ? TypeAttr::get(b.getBF16Type()) : TypeAttr();
   return MatMulNBitsOp::create(b, loc, actType.clone(outShape), act, weight,
                                scaleValue, zeroPoints, /*bias=*/Value(),
-                               options.bits, group, options.int8Block)
+                               options.bits, group, options.int8Block,
+                               computeType)
       .getResult();
 }
 
@@ -261,10 +265,17 @@ FailureOr<bool> mlir::qopt::legalizeWeightOnly(Operation *op,
              << "precision " << attr << " asks for " << intType.getWidth()
              << "-bit integer activations, but mode=weight-only keeps "
                 "activations in f32; use act = f32 (or mode=static)";
-    if (!act.isF32())
+    if (act.isBF16() && options.int8Block)
+      return op->emitError()
+             << "precision " << attr
+             << " asks for bf16 activations, but activation-quant=int8-block "
+                "quantizes them to int8";
+    if (act.isBF16())
+      options.bf16Compute = true;
+    else if (!act.isF32())
       return op->emitError() << "precision " << attr << " asks for " << act
                              << " activations; mode=weight-only computes in "
-                                "f32";
+                                "f32 or bf16";
     auto weightType = dyn_cast_or_null<IntegerType>(attr.getWeight());
     if (!weightType)
       return false;

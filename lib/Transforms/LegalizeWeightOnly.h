@@ -27,6 +27,8 @@ struct WeightOnlyOptions {
   /// Activations quantized to int8 per row and group at run time
   /// (qopt.matmul_nbits int8_block, MatMulNBits accuracy_level 4).
   bool int8Block = false;
+  /// bf16 arithmetic (`compute bf16` on qopt.matmul_nbits) instead of f32.
+  bool bf16Compute = false;
 };
 
 /// Rewrites `op` when it is a matmul-like op (linalg.matmul, batch_matmul,

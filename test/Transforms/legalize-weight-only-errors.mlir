@@ -48,6 +48,16 @@ func.func @int4_activations(%x: tensor<1x6xf32>) -> tensor<1x2xf32> {
 
 // -----
 
+func.func @f16_activations(%x: tensor<1x6xf32>) -> tensor<1x2xf32> {
+  %w = arith.constant dense<1.0> : tensor<6x2xf32>
+  %z = arith.constant dense<0.0> : tensor<1x2xf32>
+  // expected-error @+1 {{asks for 'f16' activations; mode=weight-only computes in f32 or bf16}}
+  %y = linalg.matmul {qopt.precision = #qopt.precision<act = f16, weight = i4, per_group = 2>} ins(%x, %w : tensor<1x6xf32>, tensor<6x2xf32>) outs(%z : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
 func.func @per_tensor(%x: tensor<1x6xf32>) -> tensor<1x2xf32> {
   %w = arith.constant dense<1.0> : tensor<6x2xf32>
   %z = arith.constant dense<0.0> : tensor<1x2xf32>

@@ -188,6 +188,19 @@ def CPUMatMulNBits : Pass<"qopt-cpu-matmul-nbits", "::mlir::func::FuncOp"> {
       `w = (q - zp) * scale`, and shared by `tile-m` rows of broadcast
       activations (vector.fma).
 
+    An op with `compute bf16` takes the AVX512-BF16 kernel
+    (docs/numerics.md, "bf16 compute for weight-only"): the activations are
+    rounded to bf16 once (`x86vector.avx512.cvt.packed.f32_to_bf16`, i.e.
+    vcvtneps2bf16); each K pair of 16 columns is dequantized and scaled in
+    float32, `w = (q - zp) * scale`, and rounded the same way, the weight
+    constant being packed so that the two converted halves concatenate into
+    the order vdpbf16ps reads; one `x86vector.avx512.dot` (vdpbf16ps) per
+    row, K pair and 16 columns accumulates in float32. One accumulator
+    chain per output runs over all of K in order, so the result is defined
+    bit for bit. Up to 16 rows share each converted weight pair (`tile-m`
+    does not apply); one row shares each activation pair between `tile-n`
+    tiles. A function whose target lacks avx512bf16 gets an error.
+
     Columns beyond N are zero padded in the packed constant and masked on
     store. Fails with an error on a weight, scale or zero point that is not
     a constant.
@@ -208,7 +221,8 @@ def CPUMatMulNBits : Pass<"qopt-cpu-matmul-nbits", "::mlir::func::FuncOp"> {
                            "::mlir::math::MathDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
-                           "::mlir::vector::VectorDialect"];
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::x86vector::X86VectorDialect"];
   let options = [
     Option<"tileM", "tile-m", "unsigned", "4",
            "Rows of the register tile when there are several rows">,

@@ -97,6 +97,11 @@ struct QuantizeOptions : public PassPipelineOptions<QuantizeOptions> {
                      "per row and group, ONNX Runtime's MatMulNBits "
                      "accuracy_level 4, bit-exact)"),
       llvm::cl::init("none")};
+  Option<std::string> computeType{
+      *this, "compute-type",
+      llvm::cl::desc("mode=weight-only arithmetic: f32, or bf16 (AVX512-BF16 "
+                     "vdpbf16ps; the target needs avx512bf16)"),
+      llvm::cl::init("f32")};
   Option<std::string> calibrator{
       *this, "calibrator",
       llvm::cl::desc("Range from statistics: minmax, percentile, entropy or "

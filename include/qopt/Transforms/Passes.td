@@ -241,6 +241,10 @@ def Legalize : Pass<"qopt-legalize", "::mlir::ModuleOp"> {
            "(activations quantized to int8 per row and group at run time, "
            "ONNX Runtime's MatMulNBits accuracy_level 4, bit-exact; needs "
            "weight-bits=4 and group-size 64 or 128)">,
+    Option<"computeType", "compute-type", "std::string", "\"f32\"",
+           "mode=weight-only arithmetic: f32, or bf16 (activations and "
+           "dequantized weights rounded to bf16, products summed in f32 as "
+           "AVX512-BF16 vdpbf16ps; needs a target with avx512bf16)">,
     Option<"calibrator", "calibrator", "std::string", "\"minmax\"",
            "Range from statistics: minmax, percentile, entropy or mse">,
     Option<"percentile", "percentile", "double", "99.99",

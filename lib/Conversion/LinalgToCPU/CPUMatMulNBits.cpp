@@ -9,9 +9,12 @@
 // float exponent, subtract 2^E + zero point: exact), then scaled per group. No float copy of the weight matrix exists at any
 // point. At one row (GEMV) the loop is memory bound and keeps the work per
 // loaded byte minimal: the scale is applied once per group and 16 columns.
+// Ops with `compute bf16` take CPUMatMulNBitsBF16.cpp's AVX512-BF16 kernel,
+// ops with `int8_block` CPUMatMulNBitsInt8.cpp's.
 //
 //===----------------------------------------------------------------------===//
 
+#include "CPUMatMulNBitsBF16.h"
 #include "CPUMatMulNBitsInt8.h"
 #include "qopt/Conversion/Passes.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
@@ -474,6 +477,8 @@ public:
 private:
   FailureOr<PackedNBits> pack(OpBuilder &b, MatMulNBitsOp op);
   LogicalResult rewrite(MatMulNBitsOp op);
+
+  CPUFeatureQuery featureQuery;
 };
 } // namespace
 
@@ -583,7 +588,7 @@ LogicalResult CPUMatMulNBitsPass::rewrite(MatMulNBitsOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   FailureOr<PackedNBits> packed;
-  if (!op.getInt8Block()) {
+  if (!op.getInt8Block() && !op.isBF16Compute()) {
     packed = pack(b, op);
     if (failed(packed))
       return failure();
@@ -608,6 +613,12 @@ LogicalResult CPUMatMulNBitsPass::rewrite(MatMulNBitsOp op) {
   if (op.getInt8Block()) {
     // MatMulNBits accuracy_level 4: CPUMatMulNBitsInt8.cpp.
     FailureOr<Value> y = emitMatMulNBitsInt8Block(b, op, a, m);
+    if (failed(y))
+      return failure();
+    result = *y;
+  } else if (op.isBF16Compute()) {
+    // AVX512-BF16: CPUMatMulNBitsBF16.cpp.
+    FailureOr<Value> y = emitMatMulNBitsBF16(b, op, a, m, tileN, featureQuery);
     if (failed(y))
       return failure();
     result = *y;

@@ -701,7 +701,8 @@ static LogicalResult importMatMulNBits(Importer &im) {
   Value opBias = int8Block && im.hasInput(5) ? im.in(5) : Value();
   Value y = qopt::MatMulNBitsOp::create(im.b, im.loc, aType.clone(outShape), a,
                                         weight, scales, zeroPoints, opBias,
-                                        bits, block, int8Block)
+                                        bits, block, int8Block,
+                                        /*compute_type=*/TypeAttr())
                 .getResult();
   if (shape.size() == 1)
     y = im.reshape(y, {n});

@@ -59,3 +59,31 @@ func.func @bad_scales(%a: tensor<1x64xf32>, %w: tensor<3x2x16xi8>, %s: tensor<3x
   %y = qopt.matmul_nbits %a, %w scales %s bits 4 group_size 32 : tensor<1x64xf32>, tensor<3x2x16xi8>, tensor<3x4xf32> -> tensor<1x3xf32>
   return %y : tensor<1x3xf32>
 }
+
+// -----
+
+// `compute bf16` round-trips; `compute f32` is the default spelled out.
+// CHECK-LABEL: func @compute_type
+// CHECK: qopt.matmul_nbits %arg0, %arg1 scales %arg2 bits 4 group_size 32 compute bf16 : tensor<1x64xf32>, tensor<3x2x16xi8>, tensor<3x2xf32> -> tensor<1x3xf32>
+// CHECK: qopt.matmul_nbits %arg0, %arg1 scales %arg2 bits 4 group_size 32 compute f32 : tensor<1x64xf32>, tensor<3x2x16xi8>, tensor<3x2xf32> -> tensor<1x3xf32>
+func.func @compute_type(%a: tensor<1x64xf32>, %w: tensor<3x2x16xi8>, %s: tensor<3x2xf32>) -> (tensor<1x3xf32>, tensor<1x3xf32>) {
+  %y = qopt.matmul_nbits %a, %w scales %s bits 4 group_size 32 compute bf16 : tensor<1x64xf32>, tensor<3x2x16xi8>, tensor<3x2xf32> -> tensor<1x3xf32>
+  %f = qopt.matmul_nbits %a, %w scales %s bits 4 group_size 32 compute f32 : tensor<1x64xf32>, tensor<3x2x16xi8>, tensor<3x2xf32> -> tensor<1x3xf32>
+  return %y, %f : tensor<1x3xf32>, tensor<1x3xf32>
+}
+
+// -----
+
+func.func @compute_f16(%a: tensor<1x64xf32>, %w: tensor<3x2x16xi8>, %s: tensor<3x2xf32>) -> tensor<1x3xf32> {
+  // expected-error @+1 {{compute type must be f32 or bf16, got 'f16'}}
+  %y = qopt.matmul_nbits %a, %w scales %s bits 4 group_size 32 compute f16 : tensor<1x64xf32>, tensor<3x2x16xi8>, tensor<3x2xf32> -> tensor<1x3xf32>
+  return %y : tensor<1x3xf32>
+}
+
+// -----
+
+func.func @int8_block_bf16(%a: tensor<1x64xf32>, %w: tensor<3x1x32xi8>, %s: tensor<3x1xf32>) -> tensor<1x3xf32> {
+  // expected-error @+1 {{int8_block computes in integers; it excludes 'compute bf16'}}
+  %y = qopt.matmul_nbits %a, %w scales %s bits 4 group_size 64 int8_block compute bf16 : tensor<1x64xf32>, tensor<3x1x32xi8>, tensor<3x1xf32> -> tensor<1x3xf32>
+  return %y : tensor<1x3xf32>
+}

@@ -337,6 +337,10 @@ LogicalResult MatMulNBitsOp::verify() {
   int64_t bits = getBits(), group = getGroupSize();
   if (bits != 4 && bits != 8)
     return emitOpError() << "bits must be 4 or 8, got " << bits;
+  if (std::optional<Type> compute = getComputeType();
+      compute && !compute->isF32() && !compute->isBF16())
+    return emitOpError() << "compute type must be f32 or bf16, got "
+                         << *compute;
   if (group <= 0 || group % 2 != 0)
     return emitOpError() << "group_size must be positive and even, got "
                          << group;
@@ -370,6 +374,9 @@ LogicalResult MatMulNBitsOp::verify() {
     return emitOpError() << "zero_points must be tensor<" << n << "x" << blocks
                          << "xi8> (N x groups), got "
                          << getZeroPoints().getType();
+  if (getInt8Block() && isBF16Compute())
+    return emitOpError() << "int8_block computes in integers; it excludes "
+                            "'compute bf16'";
   if (getInt8Block()) {
     if (bits != 4 || (group != 64 && group != 128))
       return emitOpError() << "int8_block (ONNX Runtime's accuracy_level 4 "

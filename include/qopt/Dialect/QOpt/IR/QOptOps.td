@@ -158,6 +158,19 @@ def QOpt_MatMulNBitsOp : QOpt_Op<"matmul_nbits",
         tensor<8x2xf32> -> tensor<2x8xf32>
     ```
 
+    `compute bf16` (the attribute `compute_type`, f32 when absent) asks for
+    AVX512-BF16 arithmetic: each activation and each dequantized weight
+    `(q - zero_point) * scale` is rounded to bf16 (round to nearest even,
+    subnormals to zero) and the products are summed in float32 as
+    `vdpbf16ps` does, pair by pair along K (docs/numerics.md, section
+    "bf16 compute for weight-only"). The CPU lowering refuses it on a target
+    without avx512bf16.
+
+    ```mlir
+    %y = qopt.matmul_nbits %a, %w scales %s bits 4 group_size 32 compute bf16
+        : tensor<1x64xf32>, tensor<3x2x16xi8>, tensor<3x2xf32> -> tensor<1x3xf32>
+    ```
+
     qopt-legalize{mode=weight-only} produces it from matmuls with constant
     weights and the ONNX importer from MatMulNBits nodes; the CPU lowering
     (qopt-cpu-matmul-nbits) dequantizes each block in registers inside the
@@ -171,12 +184,14 @@ def QOpt_MatMulNBitsOp : QOpt_Op<"matmul_nbits",
     Optional<RankedTensorOf<[F32]>>:$bias,
     I64Attr:$bits,
     I64Attr:$group_size,
-    UnitAttr:$int8_block);
+    UnitAttr:$int8_block,
+    OptionalAttr<TypeAttr>:$compute_type);
   let results = (outs RankedTensorOf<[F32]>:$result);
   let assemblyFormat = [{
     $input `,` $weight `scales` $scales (`zero_points` $zero_points^)?
     (`bias` `(` $bias^ `:` type($bias) `)`)? `bits` $bits
-    `group_size` $group_size (`int8_block` $int8_block^)? attr-dict `:`
+    `group_size` $group_size (`int8_block` $int8_block^)?
+    (`compute` $compute_type^)? attr-dict `:`
     type($input) `,` type($weight) `,` type($scales)
     (`,` type($zero_points)^)? `->` type($result)
   }];
@@ -190,6 +205,11 @@ def QOpt_MatMulNBitsOp : QOpt_Op<"matmul_nbits",
     int64_t getN() { return getWeight().getType().getDimSize(0); }
     /// The zero point used when `zero_points` is absent: 2^(bits-1).
     int64_t getDefaultZeroPoint() { return int64_t(1) << (getBits() - 1); }
+    /// True when the op asks for bf16 arithmetic (`compute bf16`).
+    bool isBF16Compute() {
+      std::optional<Type> type = getComputeType();
+      return type && type->isBF16();
+    }
   }];
 }
 
