@@ -97,6 +97,11 @@ def CPUGemm : Pass<"qopt-cpu-gemm", "::mlir::func::FuncOp"> {
     On aarch64 `tile-n` is narrowed until the accumulators fit in 16 of
     NEON's 32 vector registers (with the default tile-m=4: one block of 16
     columns), and tile-m is made even for smmla.
+
+    A weight that is a copy of a constant through an indexing map that only
+    moves elements (the ONNX importer's ConvTranspose weight: the
+    initializer transposed and flipped) is evaluated into a constant first
+    (f32 and i8), so its contraction takes the kernel too.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::bufferization::BufferizationDialect",
@@ -113,6 +118,8 @@ def CPUGemm : Pass<"qopt-cpu-gemm", "::mlir::func::FuncOp"> {
   let statistics = [
     Statistic<"numInt8", "int8-gemms", "i8 contractions rewritten">,
     Statistic<"numF32", "f32-gemms", "f32 contractions rewritten">,
+    Statistic<"numFoldedWeights", "folded-weights",
+              "Weight copies of constants evaluated into constants">,
   ];
 }
 

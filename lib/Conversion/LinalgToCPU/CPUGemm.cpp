@@ -222,6 +222,124 @@ static std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
   return c;
 }
 
+/// The source index that a copy's input map reads for output `index`, as a
+/// row-major linear offset into a tensor of `shape`; nullopt when the map
+/// reads outside it.
+static std::optional<int64_t>
+linearSource(AffineMap map, ArrayRef<int64_t> index, ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> at = map.compose(index);
+  int64_t linear = 0;
+  for (auto [i, pos] : llvm::enumerate(at)) {
+    if (pos < 0 || pos >= shape[i])
+      return std::nullopt;
+    linear = linear * shape[i] + pos;
+  }
+  return linear;
+}
+
+/// Evaluates a copy of a constant through an indexing map that only moves
+/// elements, the weight the ONNX importer gives a ConvTranspose (the
+/// initializer transposed to [out, in / group, k...] and flipped):
+///   %w = linalg.generic {maps = [(o, i, h, w) -> (i, o, 1 - h, 1 - w),
+///                                identity]} ins(%cst) outs(%e) {yield %in}
+/// becomes `arith.constant` of the moved values when a contraction reads
+/// it, so that contraction takes the packed-weight kernel instead of the
+/// generic lowering's scalar loops. f32 and i8 values; the data is only
+/// moved, never changed.
+static LogicalResult foldWeightCopy(IRRewriter &rewriter,
+                                    linalg::GenericOp copy) {
+  if (copy.getNumDpsInputs() != 1 || copy.getNumDpsInits() != 1 ||
+      copy->getNumResults() != 1 || copy.getNumReductionLoops() != 0 ||
+      !copy.hasPureTensorSemantics())
+    return failure();
+  Block &body = copy.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  if (body.getOperations().size() != 1 ||
+      yield.getOperand(0) != body.getArgument(0))
+    return failure();
+  AffineMap srcMap = copy.getIndexingMapsArray()[0];
+  if (srcMap.getNumSymbols() != 0 ||
+      !copy.getIndexingMapsArray()[1].isIdentity())
+    return failure();
+  auto outType = dyn_cast<RankedTensorType>(copy->getResult(0).getType());
+  ElementsAttr source;
+  if (!outType || !outType.hasStaticShape() ||
+      !matchPattern(copy.getDpsInputs()[0], m_Constant(&source)))
+    return failure();
+  auto srcType = dyn_cast<RankedTensorType>(source.getType());
+  if (!srcType || !srcType.hasStaticShape() ||
+      srcType.getElementType() != outType.getElementType())
+    return failure();
+  // Only a copy that a contraction reads: a copy anywhere else gains
+  // nothing from being a constant.
+  bool readByContraction = llvm::any_of(copy->getUsers(), [](Operation *user) {
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
+    return linalgOp && linalgOp.getNumReductionLoops() > 0;
+  });
+  if (!readByContraction)
+    return failure();
+
+  // Output indices in row-major order mapped to source offsets.
+  SmallVector<int64_t> offsets;
+  offsets.reserve(outType.getNumElements());
+  SmallVector<int64_t> index(outType.getRank(), 0);
+  for (int64_t n = 0; n < outType.getNumElements(); ++n) {
+    std::optional<int64_t> at = linearSource(srcMap, index, srcType.getShape());
+    if (!at)
+      return failure();
+    offsets.push_back(*at);
+    for (int64_t d = outType.getRank() - 1; d >= 0; --d) {
+      if (++index[d] < outType.getDimSize(d))
+        break;
+      index[d] = 0;
+    }
+  }
+  DenseElementsAttr folded;
+  Type elt = outType.getElementType();
+  if (elt.isF32()) {
+    SmallVector<float> values;
+    if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(source)) {
+      std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef();
+      if (!data)
+        return failure();
+      values.assign(data->begin(), data->end());
+    } else if (auto dense = dyn_cast<DenseElementsAttr>(source)) {
+      for (const APFloat &v : dense.getValues<APFloat>())
+        values.push_back(v.convertToFloat());
+    } else {
+      return failure();
+    }
+    SmallVector<float> moved;
+    moved.reserve(offsets.size());
+    for (int64_t o : offsets)
+      moved.push_back(values[o]);
+    folded = DenseElementsAttr::get(outType, ArrayRef<float>(moved));
+  } else if (elt.isInteger(8)) {
+    SmallVector<int8_t> values;
+    if (auto resource = dyn_cast<DenseI8ResourceElementsAttr>(source)) {
+      std::optional<ArrayRef<int8_t>> data = resource.tryGetAsArrayRef();
+      if (!data)
+        return failure();
+      values.assign(data->begin(), data->end());
+    } else if (auto dense = dyn_cast<DenseElementsAttr>(source)) {
+      for (const APInt &v : dense.getValues<APInt>())
+        values.push_back(static_cast<int8_t>(v.getSExtValue()));
+    } else {
+      return failure();
+    }
+    SmallVector<int8_t> moved;
+    moved.reserve(offsets.size());
+    for (int64_t o : offsets)
+      moved.push_back(values[o]);
+    folded = DenseElementsAttr::get(outType, ArrayRef<int8_t>(moved));
+  } else {
+    return failure();
+  }
+  rewriter.setInsertionPoint(copy);
+  rewriter.replaceOpWithNewOp<arith::ConstantOp>(copy, folded);
+  return success();
+}
+
 static int64_t product(ArrayRef<unsigned> dims, ArrayRef<int64_t> sizes) {
   int64_t p = 1;
   for (unsigned d : dims)
@@ -845,6 +963,13 @@ void CPUGemmPass::runOnOperation() {
     rewriter.setInsertionPoint(op);
     (void)linalg::generalizeNamedOp(rewriter, op);
   }
+  // Weights that are moved copies of constants (imported ConvTranspose)
+  // become constants first.
+  SmallVector<linalg::GenericOp> copies;
+  func.walk([&](linalg::GenericOp op) { copies.push_back(op); });
+  for (linalg::GenericOp copy : copies)
+    if (succeeded(foldWeightCopy(rewriter, copy)))
+      ++numFoldedWeights;
   SmallVector<std::pair<linalg::GenericOp, Contraction>, 4> matches;
   func.walk([&](linalg::GenericOp op) {
     if (std::optional<Contraction> c = matchContraction(op))
