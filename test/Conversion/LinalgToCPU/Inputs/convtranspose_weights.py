@@ -1,15 +1,20 @@
 """ConvTranspose through qopt-cpu-gemm, against a numpy reference.
 
-  convtranspose_weights.py gen DIR    writes DIR/up2.onnx, DIR/padded.onnx,
+  convtranspose_weights.py gen DIR    writes DIR/{up2,up32,padded}.onnx,
                                       DIR/i8.mlir and their inputs
   convtranspose_weights.py check DIR  compares qopt-run's outputs with numpy
 
-The ONNX importer writes ConvTranspose as a stride-1 convolution over the
-zero-stuffed input whose weight is a transposing, flipping copy of the
-initializer (a linalg.generic); qopt-cpu-gemm evaluates that copy into a
-constant so the convolution takes the packed-weight kernel.
+Where the kernel equals the strides (no padding, dilation or groups) the
+ONNX importer writes ConvTranspose as one contraction over the input
+channels with the initializer as its weight (up2, up32); otherwise as a
+stride-1 convolution over the zero-stuffed input whose weight is a
+transposing, flipping copy of the initializer (a linalg.generic), which
+qopt-cpu-gemm evaluates into a constant (padded). Both must take the
+packed-weight kernel.
   up2.onnx:     DB-head up-sampling, 1x6x5x7 -> 1x4x10x14, kernel 2,
                 stride 2, with a bias (the PaddleOCR detector's shape);
+  up32.onnx:    kernel = stride = (3, 2), batch 2, bias,
+                2x5x3x4 -> 2x3x9x8;
   padded.onnx:  kernel 3, stride 2, pads 1, output_padding 1,
                 1x4x5x6 -> 1x5x10x12, no bias;
   i8.mlir:      an i8 x i8 -> i32 matmul whose weight is a transposed copy
@@ -30,16 +35,17 @@ def conv_transpose(x, w, b, stride, pads, out_pad, group):
     _, opg, kh, kw = w.shape
     icg = c // group
     f = opg * group
-    full_h = stride * (h - 1) + out_pad + kh
-    full_w = stride * (wd - 1) + out_pad + kw
+    sh, sw = stride
+    full_h = sh * (h - 1) + out_pad + kh
+    full_w = sw * (wd - 1) + out_pad + kw
     y = np.zeros((n, f, full_h, full_w), np.float64)
     for g in range(group):
         for ci in range(g * icg, (g + 1) * icg):
             for o in range(opg):
                 for i in range(h):
                     for j in range(wd):
-                        y[:, g * opg + o, i * stride:i * stride + kh,
-                          j * stride:j * stride + kw] += (
+                        y[:, g * opg + o, i * sh:i * sh + kh,
+                          j * sw:j * sw + kw] += (
                               x[:, ci, i, j][:, None, None] * w[ci, o])
     y = y[:, :, pads[0]:full_h - pads[2], pads[1]:full_w - pads[3]]
     if b is not None:
@@ -49,8 +55,10 @@ def conv_transpose(x, w, b, stride, pads, out_pad, group):
 
 CASES = {
     # name: (x shape, w shape, bias?, stride, pads, output_padding, group)
-    "up2": ((1, 6, 5, 7), (6, 4, 2, 2), True, 2, (0, 0, 0, 0), 0, 1),
-    "padded": ((1, 4, 5, 6), (4, 5, 3, 3), False, 2, (1, 1, 1, 1), 1, 1),
+    "up2": ((1, 6, 5, 7), (6, 4, 2, 2), True, (2, 2), (0, 0, 0, 0), 0, 1),
+    "up32": ((2, 5, 3, 4), (5, 3, 3, 2), True, (3, 2), (0, 0, 0, 0), 0, 1),
+    "padded": ((1, 4, 5, 6), (4, 5, 3, 3), False, (2, 2), (1, 1, 1, 1), 1,
+               1),
 }
 
 
@@ -73,7 +81,7 @@ def gen(d):
             inits.append(numpy_helper.from_array(b, "b"))
             inputs.append("b")
         node = helper.make_node("ConvTranspose", inputs, ["y"],
-                                strides=[stride, stride], pads=list(pads),
+                                strides=list(stride), pads=list(pads),
                                 output_padding=[op, op], group=group)
         graph = helper.make_graph(
             [node], name,
