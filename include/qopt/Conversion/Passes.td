@@ -65,7 +65,11 @@ def CPUGemm : Pass<"qopt-cpu-gemm", "::mlir::func::FuncOp"> {
     The rewrite is, on tensors:
 
     * `A[M, K]`: the activation operand, an im2col copy when its map is not
-      already `(m..., k...)`;
+      already `(m..., k...)`; for the f32 step (which reads A one scalar at
+      a time) the copy is K-major, `A^T[K, M]`, so that its innermost loop
+      runs along the output columns of an NCHW convolution, contiguous on
+      both sides (in `(m..., k...)` order LLVM made it gathers and
+      scatters);
     * `W`: packed at compile time into `[ceil(N/16)][ceil(K/G)][16*G]`
       (G = 4 for i8, 1 for f32), zero padded, so one 64-byte load feeds
       one VNNI step;

@@ -448,9 +448,10 @@ static PackedWeights packWeights(OpBuilder &b, Location loc,
 class KernelEmitter {
 public:
   KernelEmitter(OpBuilder &b, Location loc, Step step, Value a, PackedWeights w,
-                int64_t m, int64_t n, int64_t k, int64_t tileM, int64_t tileN)
+                int64_t m, int64_t n, int64_t k, int64_t tileM, int64_t tileN,
+                bool aKMajor = false)
       : b(b), loc(loc), step(step), a(a), w(w), m(m), k(k), tileM(tileM),
-        tileN(tileN) {
+        tileN(tileN), aKMajor(aKMajor) {
     group = groupOf(step);
     fullGroups = k / group;
     elementType =
@@ -672,8 +673,10 @@ private:
         actVecs.push_back(
             arith::ExtUIOp::create(b, loc, VectorType::get({4}, i32), biased));
       } else {
-        Value scalar = tensor::ExtractOp::create(
-            b, loc, a, ValueRange{add(m0, i), kIndex});
+        Value scalar =
+            tensor::ExtractOp::create(b, loc, a,
+                                      aKMajor ? ValueRange{kIndex, add(m0, i)}
+                                              : ValueRange{add(m0, i), kIndex});
         if (!scalar.getType().isF32()) // bf16 / f16 activations
           scalar = arith::ExtFOp::create(b, loc, b.getF32Type(), scalar);
         actVecs.push_back(vector::BroadcastOp::create(b, loc, accType, scalar));
@@ -765,6 +768,7 @@ private:
   Value a;
   PackedWeights w;
   int64_t m, k, tileM, tileN;
+  bool aKMajor; // f32 only: A is stored as A^T[K, M]
   int64_t group, fullGroups, numBlocksN;
   bool nInBounds;
   Type elementType;
@@ -831,7 +835,13 @@ LogicalResult CPUGemmPass::rewrite(IRRewriter &rewriter, linalg::GenericOp op,
   // A[M, K]: the activation as is when its map is (m..., k...), else an
   // im2col copy through its map. The copy keeps the activation's element
   // type (i8, f32, or the bf16/f16 of a narrow-float contraction, which the
-  // f32 step widens as it loads each value).
+  // f32 step widens as it loads each value). The f32 step reads A one
+  // scalar at a time, so its copy is made K-major, A^T[K, M]: the copy's
+  // innermost loop then runs along the output columns of an NCHW
+  // convolution, contiguous in the input (stride 1) and in the copy, and
+  // vectorizes; in (m..., k...) order both sides were strided and LLVM
+  // made it gathers and scatters (measured: half of the PaddleOCR
+  // detector's f32 time).
   Value act = op.getDpsInputs()[c.actIndex];
   Type actElt = getElementTypeOrSelf(act.getType());
   AffineMap actMap = op.getIndexingMapsArray()[c.actIndex];
@@ -840,7 +850,13 @@ LogicalResult CPUGemmPass::rewrite(IRRewriter &rewriter, linalg::GenericOp op,
   SmallVector<AffineExpr> mkExprs;
   for (unsigned d : mk)
     mkExprs.push_back(rewriter.getAffineDimExpr(d));
+  bool aKMajor = false;
   if (actMap.getResults() != ArrayRef<AffineExpr>(mkExprs)) {
+    if (step == Step::F32Fma) {
+      aKMajor = true;
+      mk.assign(c.kDims.begin(), c.kDims.end());
+      mk.append(c.mDims.begin(), c.mDims.end());
+    }
     SmallVector<AffineExpr> replacement(op.getNumLoops(),
                                         rewriter.getAffineConstantExpr(0));
     SmallVector<int64_t> shape;
@@ -862,7 +878,8 @@ LogicalResult CPUGemmPass::rewrite(IRRewriter &rewriter, linalg::GenericOp op,
               })
               .getResult(0);
   }
-  Value aMatrix = collapseToMatrix(rewriter, loc, act, c.mDims.size());
+  Value aMatrix = collapseToMatrix(rewriter, loc, act,
+                                   aKMajor ? c.kDims.size() : c.mDims.size());
 
   // C[M, N]: the init, permuted to (m..., n...) when the output is not.
   AffineMap outMap = op.getIndexingMapMatchingResult(op->getResult(0));
@@ -919,7 +936,7 @@ LogicalResult CPUGemmPass::rewrite(IRRewriter &rewriter, linalg::GenericOp op,
       packWeights(rewriter, loc, c, op.getIndexingMapsArray()[c.weightIndex],
                   emitter.getNumBlocksN(), step);
   KernelEmitter kernel(rewriter, loc, step, aMatrix, packed, m, n, k, effTileM,
-                       effTileN);
+                       effTileN, aKMajor);
   Value result = kernel.emit(cMatrix);
 
   // Back to the output's shape and order.
