@@ -297,25 +297,43 @@ struct Contraction {
   unsigned outDim, weightDim;
   OpOperand *weight;
   SmallVector<double> values;
+  Value result; // the NCHW value the chain reads: op's result, or its
+                // collapse (the importer's kernel = strides ConvTranspose)
 };
 
 static std::optional<Contraction> matchContraction(Value v) {
   Operation *def = v.getDefiningOp();
   if (!def || !v.hasOneUse())
     return std::nullopt;
+  // The importer's ConvTranspose with kernel = strides: a contraction into
+  // [N, O, X, K, ...] collapsed to [N, O, X*K, ...]; dimensions 0 and 1
+  // stay as they are, so the channel is the contraction's.
+  if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(def)) {
+    SmallVector<ReassociationIndices> re = collapse.getReassociationIndices();
+    if (re.size() < 2 || re[0] != ReassociationIndices{0} ||
+        re[1] != ReassociationIndices{1} ||
+        !isa_and_nonnull<linalg::GenericOp>(collapse.getSrc().getDefiningOp()))
+      return std::nullopt;
+    std::optional<Contraction> inner = matchContraction(collapse.getSrc());
+    if (inner)
+      inner->result = v;
+    return inner;
+  }
   Contraction k;
   if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(def)) {
-    k = {conv, 1, 0, conv.getDpsInputOperand(1), {}};
+    k = {conv, 1, 0, conv.getDpsInputOperand(1), {}, {}};
   } else if (auto mm = dyn_cast<linalg::MatmulOp>(def)) {
     // Only the default (untransposed, unbroadcast) matmul maps.
     if (!mm.hasUserDefinedMaps())
-      k = {mm, 1, 1, mm.getDpsInputOperand(1), {}};
+      k = {mm, 1, 1, mm.getDpsInputOperand(1), {}, {}};
     else
       return std::nullopt;
   } else if (auto generic = dyn_cast<linalg::GenericOp>(def)) {
-    // The importer's generic convolutions (grouped, depthwise, 1-d and 3-d):
-    // loop d1 is the output channel, dimension 1 of the result and dimension
-    // 0 of the weight, and the body accumulates in0 * in1.
+    // The importer's generic convolutions (grouped, depthwise, 1-d and 3-d,
+    // and ConvTranspose with kernel = strides): loop d1 is the output
+    // channel, dimension 1 of the result and one dimension of the weight
+    // (0, or 1 for ConvTranspose's [C, O, k...] initializer), and the body
+    // accumulates in0 * in1.
     if (generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
         generic.getNumReductionLoops() == 0)
       return std::nullopt;
@@ -323,9 +341,9 @@ static std::optional<Contraction> matchContraction(Value v) {
     AffineExpr d1 = getAffineDimExpr(1, generic.getContext());
     if (maps[2].getNumResults() < 2 || maps[2].getResult(1) != d1 ||
         !maps[2].isProjectedPermutation() || maps[1].getNumResults() < 1 ||
-        maps[1].getResult(0) != d1 ||
         llvm::count(maps[1].getResults(), d1) != 1)
       return std::nullopt;
+    unsigned weightDim = *maps[1].getResultPosition(d1);
     Block &body = generic.getRegion().front();
     auto add = dyn_cast_or_null<arith::AddFOp>(
         cast<linalg::YieldOp>(body.getTerminator())
@@ -342,7 +360,8 @@ static std::optional<Contraction> matchContraction(Value v) {
                   (mul.getLhs() == body.getArgument(1) &&
                    mul.getRhs() == body.getArgument(0))))
       return std::nullopt;
-    k = {cast<linalg::LinalgOp>(def), 1, 0, generic.getDpsInputOperand(1), {}};
+    k = {cast<linalg::LinalgOp>(def),   1,  weightDim,
+         generic.getDpsInputOperand(1), {}, {}};
   } else {
     return std::nullopt;
   }
@@ -355,6 +374,7 @@ static std::optional<Contraction> matchContraction(Value v) {
   if (!w)
     return std::nullopt;
   k.values = std::move(*w);
+  k.result = v;
   return k;
 }
 
@@ -470,7 +490,7 @@ bool FoldBatchNormPass::foldChain(linalg::GenericOp last,
   k->weight->set(newW);
 
   // One bias add with the folded shift, named as the last folded op.
-  Value out = k->op->getResult(0);
+  Value out = k->result;
   auto outType = cast<RankedTensorType>(out.getType());
   b.setInsertionPoint(last);
   Location loc = last.getLoc();

@@ -65,7 +65,11 @@ def CPUGemm : Pass<"qopt-cpu-gemm", "::mlir::func::FuncOp"> {
     The rewrite is, on tensors:
 
     * `A[M, K]`: the activation operand, an im2col copy when its map is not
-      already `(m..., k...)`;
+      already `(m..., k...)`; for the f32 step (which reads A one scalar at
+      a time) the copy is K-major, `A^T[K, M]`, so that its innermost loop
+      runs along the output columns of an NCHW convolution, contiguous on
+      both sides (in `(m..., k...)` order LLVM made it gathers and
+      scatters);
     * `W`: packed at compile time into `[ceil(N/16)][ceil(K/G)][16*G]`
       (G = 4 for i8, 1 for f32), zero padded, so one 64-byte load feeds
       one VNNI step;
@@ -97,6 +101,11 @@ def CPUGemm : Pass<"qopt-cpu-gemm", "::mlir::func::FuncOp"> {
     On aarch64 `tile-n` is narrowed until the accumulators fit in 16 of
     NEON's 32 vector registers (with the default tile-m=4: one block of 16
     columns), and tile-m is made even for smmla.
+
+    A weight that is a copy of a constant through an indexing map that only
+    moves elements (the ONNX importer's ConvTranspose weight: the
+    initializer transposed and flipped) is evaluated into a constant first
+    (f32 and i8), so its contraction takes the kernel too.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::bufferization::BufferizationDialect",
@@ -113,6 +122,8 @@ def CPUGemm : Pass<"qopt-cpu-gemm", "::mlir::func::FuncOp"> {
   let statistics = [
     Statistic<"numInt8", "int8-gemms", "i8 contractions rewritten">,
     Statistic<"numF32", "f32-gemms", "f32 contractions rewritten">,
+    Statistic<"numFoldedWeights", "folded-weights",
+              "Weight copies of constants evaluated into constants">,
   ];
 }
 

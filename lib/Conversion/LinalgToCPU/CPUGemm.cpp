@@ -222,6 +222,124 @@ static std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
   return c;
 }
 
+/// The source index that a copy's input map reads for output `index`, as a
+/// row-major linear offset into a tensor of `shape`; nullopt when the map
+/// reads outside it.
+static std::optional<int64_t>
+linearSource(AffineMap map, ArrayRef<int64_t> index, ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> at = map.compose(index);
+  int64_t linear = 0;
+  for (auto [i, pos] : llvm::enumerate(at)) {
+    if (pos < 0 || pos >= shape[i])
+      return std::nullopt;
+    linear = linear * shape[i] + pos;
+  }
+  return linear;
+}
+
+/// Evaluates a copy of a constant through an indexing map that only moves
+/// elements, the weight the ONNX importer gives a ConvTranspose (the
+/// initializer transposed to [out, in / group, k...] and flipped):
+///   %w = linalg.generic {maps = [(o, i, h, w) -> (i, o, 1 - h, 1 - w),
+///                                identity]} ins(%cst) outs(%e) {yield %in}
+/// becomes `arith.constant` of the moved values when a contraction reads
+/// it, so that contraction takes the packed-weight kernel instead of the
+/// generic lowering's scalar loops. f32 and i8 values; the data is only
+/// moved, never changed.
+static LogicalResult foldWeightCopy(IRRewriter &rewriter,
+                                    linalg::GenericOp copy) {
+  if (copy.getNumDpsInputs() != 1 || copy.getNumDpsInits() != 1 ||
+      copy->getNumResults() != 1 || copy.getNumReductionLoops() != 0 ||
+      !copy.hasPureTensorSemantics())
+    return failure();
+  Block &body = copy.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  if (body.getOperations().size() != 1 ||
+      yield.getOperand(0) != body.getArgument(0))
+    return failure();
+  AffineMap srcMap = copy.getIndexingMapsArray()[0];
+  if (srcMap.getNumSymbols() != 0 ||
+      !copy.getIndexingMapsArray()[1].isIdentity())
+    return failure();
+  auto outType = dyn_cast<RankedTensorType>(copy->getResult(0).getType());
+  ElementsAttr source;
+  if (!outType || !outType.hasStaticShape() ||
+      !matchPattern(copy.getDpsInputs()[0], m_Constant(&source)))
+    return failure();
+  auto srcType = dyn_cast<RankedTensorType>(source.getType());
+  if (!srcType || !srcType.hasStaticShape() ||
+      srcType.getElementType() != outType.getElementType())
+    return failure();
+  // Only a copy that a contraction reads: a copy anywhere else gains
+  // nothing from being a constant.
+  bool readByContraction = llvm::any_of(copy->getUsers(), [](Operation *user) {
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
+    return linalgOp && linalgOp.getNumReductionLoops() > 0;
+  });
+  if (!readByContraction)
+    return failure();
+
+  // Output indices in row-major order mapped to source offsets.
+  SmallVector<int64_t> offsets;
+  offsets.reserve(outType.getNumElements());
+  SmallVector<int64_t> index(outType.getRank(), 0);
+  for (int64_t n = 0; n < outType.getNumElements(); ++n) {
+    std::optional<int64_t> at = linearSource(srcMap, index, srcType.getShape());
+    if (!at)
+      return failure();
+    offsets.push_back(*at);
+    for (int64_t d = outType.getRank() - 1; d >= 0; --d) {
+      if (++index[d] < outType.getDimSize(d))
+        break;
+      index[d] = 0;
+    }
+  }
+  DenseElementsAttr folded;
+  Type elt = outType.getElementType();
+  if (elt.isF32()) {
+    SmallVector<float> values;
+    if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(source)) {
+      std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef();
+      if (!data)
+        return failure();
+      values.assign(data->begin(), data->end());
+    } else if (auto dense = dyn_cast<DenseElementsAttr>(source)) {
+      for (const APFloat &v : dense.getValues<APFloat>())
+        values.push_back(v.convertToFloat());
+    } else {
+      return failure();
+    }
+    SmallVector<float> moved;
+    moved.reserve(offsets.size());
+    for (int64_t o : offsets)
+      moved.push_back(values[o]);
+    folded = DenseElementsAttr::get(outType, ArrayRef<float>(moved));
+  } else if (elt.isInteger(8)) {
+    SmallVector<int8_t> values;
+    if (auto resource = dyn_cast<DenseI8ResourceElementsAttr>(source)) {
+      std::optional<ArrayRef<int8_t>> data = resource.tryGetAsArrayRef();
+      if (!data)
+        return failure();
+      values.assign(data->begin(), data->end());
+    } else if (auto dense = dyn_cast<DenseElementsAttr>(source)) {
+      for (const APInt &v : dense.getValues<APInt>())
+        values.push_back(static_cast<int8_t>(v.getSExtValue()));
+    } else {
+      return failure();
+    }
+    SmallVector<int8_t> moved;
+    moved.reserve(offsets.size());
+    for (int64_t o : offsets)
+      moved.push_back(values[o]);
+    folded = DenseElementsAttr::get(outType, ArrayRef<int8_t>(moved));
+  } else {
+    return failure();
+  }
+  rewriter.setInsertionPoint(copy);
+  rewriter.replaceOpWithNewOp<arith::ConstantOp>(copy, folded);
+  return success();
+}
+
 static int64_t product(ArrayRef<unsigned> dims, ArrayRef<int64_t> sizes) {
   int64_t p = 1;
   for (unsigned d : dims)
@@ -330,9 +448,10 @@ static PackedWeights packWeights(OpBuilder &b, Location loc,
 class KernelEmitter {
 public:
   KernelEmitter(OpBuilder &b, Location loc, Step step, Value a, PackedWeights w,
-                int64_t m, int64_t n, int64_t k, int64_t tileM, int64_t tileN)
+                int64_t m, int64_t n, int64_t k, int64_t tileM, int64_t tileN,
+                bool aKMajor = false)
       : b(b), loc(loc), step(step), a(a), w(w), m(m), k(k), tileM(tileM),
-        tileN(tileN) {
+        tileN(tileN), aKMajor(aKMajor) {
     group = groupOf(step);
     fullGroups = k / group;
     elementType =
@@ -554,8 +673,10 @@ private:
         actVecs.push_back(
             arith::ExtUIOp::create(b, loc, VectorType::get({4}, i32), biased));
       } else {
-        Value scalar = tensor::ExtractOp::create(
-            b, loc, a, ValueRange{add(m0, i), kIndex});
+        Value scalar =
+            tensor::ExtractOp::create(b, loc, a,
+                                      aKMajor ? ValueRange{kIndex, add(m0, i)}
+                                              : ValueRange{add(m0, i), kIndex});
         if (!scalar.getType().isF32()) // bf16 / f16 activations
           scalar = arith::ExtFOp::create(b, loc, b.getF32Type(), scalar);
         actVecs.push_back(vector::BroadcastOp::create(b, loc, accType, scalar));
@@ -647,6 +768,7 @@ private:
   Value a;
   PackedWeights w;
   int64_t m, k, tileM, tileN;
+  bool aKMajor; // f32 only: A is stored as A^T[K, M]
   int64_t group, fullGroups, numBlocksN;
   bool nInBounds;
   Type elementType;
@@ -713,7 +835,13 @@ LogicalResult CPUGemmPass::rewrite(IRRewriter &rewriter, linalg::GenericOp op,
   // A[M, K]: the activation as is when its map is (m..., k...), else an
   // im2col copy through its map. The copy keeps the activation's element
   // type (i8, f32, or the bf16/f16 of a narrow-float contraction, which the
-  // f32 step widens as it loads each value).
+  // f32 step widens as it loads each value). The f32 step reads A one
+  // scalar at a time, so its copy is made K-major, A^T[K, M]: the copy's
+  // innermost loop then runs along the output columns of an NCHW
+  // convolution, contiguous in the input (stride 1) and in the copy, and
+  // vectorizes; in (m..., k...) order both sides were strided and LLVM
+  // made it gathers and scatters (measured: half of the PaddleOCR
+  // detector's f32 time).
   Value act = op.getDpsInputs()[c.actIndex];
   Type actElt = getElementTypeOrSelf(act.getType());
   AffineMap actMap = op.getIndexingMapsArray()[c.actIndex];
@@ -722,7 +850,13 @@ LogicalResult CPUGemmPass::rewrite(IRRewriter &rewriter, linalg::GenericOp op,
   SmallVector<AffineExpr> mkExprs;
   for (unsigned d : mk)
     mkExprs.push_back(rewriter.getAffineDimExpr(d));
+  bool aKMajor = false;
   if (actMap.getResults() != ArrayRef<AffineExpr>(mkExprs)) {
+    if (step == Step::F32Fma) {
+      aKMajor = true;
+      mk.assign(c.kDims.begin(), c.kDims.end());
+      mk.append(c.mDims.begin(), c.mDims.end());
+    }
     SmallVector<AffineExpr> replacement(op.getNumLoops(),
                                         rewriter.getAffineConstantExpr(0));
     SmallVector<int64_t> shape;
@@ -744,7 +878,8 @@ LogicalResult CPUGemmPass::rewrite(IRRewriter &rewriter, linalg::GenericOp op,
               })
               .getResult(0);
   }
-  Value aMatrix = collapseToMatrix(rewriter, loc, act, c.mDims.size());
+  Value aMatrix = collapseToMatrix(rewriter, loc, act,
+                                   aKMajor ? c.kDims.size() : c.mDims.size());
 
   // C[M, N]: the init, permuted to (m..., n...) when the output is not.
   AffineMap outMap = op.getIndexingMapMatchingResult(op->getResult(0));
@@ -801,7 +936,7 @@ LogicalResult CPUGemmPass::rewrite(IRRewriter &rewriter, linalg::GenericOp op,
       packWeights(rewriter, loc, c, op.getIndexingMapsArray()[c.weightIndex],
                   emitter.getNumBlocksN(), step);
   KernelEmitter kernel(rewriter, loc, step, aMatrix, packed, m, n, k, effTileM,
-                       effTileN);
+                       effTileN, aKMajor);
   Value result = kernel.emit(cMatrix);
 
   // Back to the output's shape and order.
@@ -845,6 +980,13 @@ void CPUGemmPass::runOnOperation() {
     rewriter.setInsertionPoint(op);
     (void)linalg::generalizeNamedOp(rewriter, op);
   }
+  // Weights that are moved copies of constants (imported ConvTranspose)
+  // become constants first.
+  SmallVector<linalg::GenericOp> copies;
+  func.walk([&](linalg::GenericOp op) { copies.push_back(op); });
+  for (linalg::GenericOp copy : copies)
+    if (succeeded(foldWeightCopy(rewriter, copy)))
+      ++numFoldedWeights;
   SmallVector<std::pair<linalg::GenericOp, Contraction>, 4> matches;
   func.walk([&](linalg::GenericOp op) {
     if (std::optional<Contraction> c = matchContraction(op))

@@ -304,6 +304,62 @@ static LogicalResult importConvTranspose(Importer &im) {
                         << i;
   }
   Type elem = im.elemType(im.dtype(0));
+  // Kernel equal to the strides, no padding, no dilation, one group (the
+  // up-sampling of DB-style detector heads): every output pixel receives
+  // exactly one tap, y[n, o, s*i + a, ...] = sum_c x[n, c, i, ...] *
+  // W[c, o, a, ...]. That is one contraction over C with the initializer
+  // read as it is, into [N, O, X1, K1, X2, K2, ...] and collapsed:
+  //   loops (n, o, x1, k1, ..., c): x (n, c, x1, ...), W (c, o, k1, ...)
+  // It does no multiplication by the zeros that the general form below
+  // stuffs in (kernel^s times fewer MACs) and qopt-cpu-gemm takes it with
+  // a constant weight.
+  bool direct = *group == 1 && s >= 1;
+  for (int64_t i = 0; i < s && direct; ++i)
+    direct = (*strides)[i] == kernel[i] && (*dil)[i] == 1 && begin[i] == 0 &&
+             end[i] == 0 && (*outPad)[i] == 0;
+  if (direct) {
+    MLIRContext *ctx = im.ctx;
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    int64_t numLoops = 2 * s + 3, cDim = 2 * s + 2;
+    SmallVector<int64_t> outShape = {xs[0], cout};
+    SmallVector<AffineExpr> xExprs = {d(0), d(cDim)}, wExprs = {d(cDim), d(1)},
+                            outExprs = {d(0), d(1)};
+    for (int64_t i = 0; i < s; ++i) {
+      outShape.push_back(xs[i + 2]);
+      outShape.push_back(kernel[i]);
+      xExprs.push_back(d(2 + 2 * i));
+      wExprs.push_back(d(3 + 2 * i));
+      outExprs.push_back(d(2 + 2 * i));
+      outExprs.push_back(d(3 + 2 * i));
+    }
+    SmallVector<IT> iterators(numLoops, IT::parallel);
+    iterators[cDim] = IT::reduction;
+    Value init = im.fill(outShape, elem, im.scalarAttr(elem, 0));
+    Value spread =
+        linalg::GenericOp::create(
+            im.b, im.loc, TypeRange{init.getType()},
+            ValueRange{im.in(0), im.in(1)}, ValueRange{init},
+            SmallVector<AffineMap>{AffineMap::get(numLoops, 0, xExprs, ctx),
+                                   AffineMap::get(numLoops, 0, wExprs, ctx),
+                                   AffineMap::get(numLoops, 0, outExprs, ctx)},
+            iterators,
+            [](OpBuilder &nb, Location l, ValueRange a) {
+              linalg::YieldOp::create(nb, l,
+                                      floatMulAdd(nb, l, a[0], a[1], a[2]));
+            })
+            .getResult(0);
+    SmallVector<ReassociationIndices> re = {{0}, {1}};
+    SmallVector<int64_t> yShape = {xs[0], cout};
+    for (int64_t i = 0; i < s; ++i) {
+      re.push_back({2 + 2 * i, 3 + 2 * i});
+      yShape.push_back(outSpatial[i]);
+    }
+    Value y = tensor::CollapseShapeOp::create(
+        im.b, im.loc, RankedTensorType::get(yShape, elem), spread, re);
+    if (im.hasInput(2))
+      y = addChannelBias(im, y, im.in(2));
+    return im.setOutput(0, y, im.dtype(0));
+  }
   // Zero-stuff the input by the strides, then pad so that a stride-1
   // convolution with the flipped kernel computes the transposed one.
   Value x = im.in(0);

@@ -295,13 +295,15 @@ func.func @matmul_bf16(%a: tensor<4x64xbf16>) -> tensor<4x16xf32> {
 // #qopt.precision<act = bf16, weight = bf16>): the im2col copy keeps the
 // activation's bf16 (it used to be typed f32 and yield a bf16 value, an
 // invalid linalg.generic that stopped qopt-lower-cpu on PaddleOCR cls in
-// mixed precision); the f32 kernel widens each value as it loads it.
+// mixed precision); the f32 kernel widens each value as it loads it. The
+// f32 kernel's copy is K-major, A^T[K, M] (c, kh, kw, n, oh, ow): its
+// innermost loop runs along output columns.
 // CHECK-LABEL: func @conv_nchw_bf16
-// CHECK: %[[COL:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<1x2x5x5xbf16>) outs(%{{.*}} : tensor<1x2x2x2x3x3xbf16>)
+// CHECK: %[[COL:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<1x2x5x5xbf16>) outs(%{{.*}} : tensor<2x3x3x1x2x2xbf16>)
 // CHECK-NEXT: ^bb0(%[[IN:.*]]: bf16, %{{.*}}: bf16):
 // CHECK-NEXT: linalg.yield %[[IN]] : bf16
-// CHECK: tensor.collapse_shape %[[COL]] {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<1x2x2x2x3x3xbf16> into tensor<4x18xbf16>
-// CHECK: tensor.extract %{{.*}} : tensor<4x18xbf16>
+// CHECK: tensor.collapse_shape %[[COL]] {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<2x3x3x1x2x2xbf16> into tensor<18x4xbf16>
+// CHECK: tensor.extract %{{.*}} : tensor<18x4xbf16>
 // CHECK: arith.extf %{{.*}} : bf16 to f32
 // CHECK: vector.fma {{.*}} : vector<16xf32>
 func.func @conv_nchw_bf16(%x: tensor<1x2x5x5xbf16>) -> tensor<1x2x2x2xf32> {

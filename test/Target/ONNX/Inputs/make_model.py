@@ -246,6 +246,30 @@ def convt_bn():
                  inits, opset=13, name="convt_bn"), {"x": (1, c, 5, 5)}
 
 
+def convt2_bn():
+    """BatchNormalization after a ConvTranspose whose kernel equals its
+    strides (the PaddleOCR detector head's up-sampling), which the importer
+    writes as one contraction over the input channels, collapsed."""
+    c = 4
+    nodes = [
+        helper.make_node("ConvTranspose", ["x", "up.w", "up.b"], ["up"],
+                         name="up", strides=[2, 2]),
+        helper.make_node("BatchNormalization",
+                         ["up", "bn.s", "bn.b", "bn.m", "bn.v"], ["out"],
+                         name="bn", epsilon=1e-5),
+    ]
+    inits = [
+        init("up.w", randf(c, 3, 2, 2, scale=0.3)),
+        init("up.b", randf(3, scale=0.1)),
+        init("bn.s", (1 + 0.2 * randf(3)).astype(np.float32)),
+        init("bn.b", randf(3, scale=0.1)),
+        init("bn.m", randf(3, scale=0.1)),
+        init("bn.v", (0.5 + rng.random(3)).astype(np.float32)),
+    ]
+    return model(nodes, [vi("x", [1, c, 5, 6])], [vi("out", [1, 3, 10, 12])],
+                 inits, opset=13, name="convt2_bn"), {"x": (1, c, 5, 6)}
+
+
 def shape_subgraph():
     """An exporter's dynamic reshape: Shape -> Gather -> Unsqueeze -> Concat
     -> Reshape, all folded at import."""
@@ -391,7 +415,8 @@ def bad_reshape_overflow():
 
 
 MODELS = {f.__name__: f for f in [
-    cnn_block, attention, det_head, qdq, bn_fold, convt_bn, shape_subgraph,
+    cnn_block, attention, det_head, qdq, bn_fold, convt_bn, convt2_bn,
+    shape_subgraph,
     large_init,
     qdq_small, qdq_small_other, qdq_small_const, qdq_reduce, qdq_tiny_channel,
     bad_unknown_op, bad_opset, bad_attribute, bad_axis, bad_missing_init,
