@@ -42,6 +42,12 @@ void qopt::buildLowerCPUPipeline(OpPassManager &pm,
     CPUGemmOptions gemmOptions;
     gemmOptions.tileM = options.tileM;
     gemmOptions.tileN = options.tileN;
+    // f32 products of two computed operands (attention), which qopt-cpu-gemm
+    // cannot pack; first, as qopt-cpu-gemm generalizes every named op.
+    CPUBatchMatmulOptions batchOptions;
+    batchOptions.tileM = options.tileM;
+    batchOptions.tileN = options.tileN;
+    pm.addNestedPass<func::FuncOp>(createCPUBatchMatmul(batchOptions));
     pm.addNestedPass<func::FuncOp>(createCPUGemm(gemmOptions));
   }
   pm.addNestedPass<func::FuncOp>(createLinalgGeneralizeNamedOpsPass());

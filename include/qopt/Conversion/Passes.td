@@ -127,6 +127,54 @@ def CPUGemm : Pass<"qopt-cpu-gemm", "::mlir::func::FuncOp"> {
   ];
 }
 
+def CPUBatchMatmul
+    : Pass<"qopt-cpu-batch-matmul", "::mlir::func::FuncOp"> {
+  let summary = "Register-tiled f32 matmuls and batch matmuls of two "
+                "computed operands";
+  let description = [{
+    `qopt-cpu-gemm` packs a constant weight at compile time; a product of
+    two activations (attention's `Q . K^T` and `P . V`, which every
+    quantization mode keeps in float) has none, and the loop lowering makes
+    a scalar dot product of each output element. This pass rewrites each
+    f32 `linalg.matmul` and `linalg.batch_matmul` with default indexing
+    maps, static shapes, no constant operand and N a multiple of 16 into a
+    loop nest on tensors: per batch, per block of `tile-n` vectors of 16
+    columns and per `tile-m` rows, `tile-m` x `tile-n` `vector<16xf32>`
+    accumulators (from C, or the fill value when C is a `linalg.fill`), and
+    over K a `vector.fma` of a broadcast element of A with 16 contiguous
+    elements of the right operand, read where it lies. Rows left over run
+    one at a time; a last block narrower than `tile-n` vectors gets its own
+    tile.
+
+    Every output is still summed over K in order, one fused multiply-add
+    per step (as `qopt-cpu-gemm`'s f32 kernel); the loop lowering rounds
+    product and sum apart, so the results may differ from it by float32
+    rounding.
+
+    ```mlir
+    %r = linalg.batch_matmul ins(%q, %k : tensor<12x128x64xf32>,
+        tensor<12x64x128xf32>) outs(%zero : tensor<12x128x128xf32>)
+    // becomes scf.for %b, scf.for %n0 (step 64), scf.for %m0 (step 4),
+    // 16 vector<16xf32> accumulators, scf.for %k: vector.fma
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect"];
+  let options = [
+    Option<"tileM", "tile-m", "unsigned", "4",
+           "Rows of the register tile">,
+    Option<"tileN", "tile-n", "unsigned", "4",
+           "16-lane vectors per row of the register tile">,
+  ];
+  let statistics = [
+    Statistic<"numRewritten", "rewritten",
+              "matmuls and batch matmuls rewritten">,
+  ];
+}
+
 def CPUDepthwise : Pass<"qopt-cpu-depthwise", "::mlir::func::FuncOp"> {
   let summary = "Vectorize NCHW depthwise convolutions along the output width";
   let description = [{
@@ -327,11 +375,15 @@ def ArmNeon : Pass<"qopt-arm-neon", "::mlir::func::FuncOp"> {
 
 def CPUVectorizeElementwise
     : Pass<"qopt-cpu-vectorize-elementwise", "::mlir::func::FuncOp"> {
-  let summary = "Tile and vectorize all-parallel linalg.generic ops";
+  let summary = "Tile and vectorize linalg.generic ops whose innermost loop "
+                "is parallel";
   let description = [{
     Requantizations, bias adds, activations and (de)quantizations are
-    all-parallel `linalg.generic` ops on tensors after fusion. This pass tiles
-    the innermost loop of each one (static shapes, scalar bodies) by
+    all-parallel `linalg.generic` ops on tensors after fusion; the lane-wise
+    partial min/max of `qopt.dynamic_quantize`'s lowering is a reduction over
+    outer loops whose innermost loop is parallel. This pass tiles the
+    innermost loop of each such op (static shapes, scalar bodies, for a
+    reduction the outputs indexed by the innermost loop) by
     `vector-width`, or the widest of its halves down to 4 that divides the
     loop, and every other loop by 1, with `scf.for` on tensors, and
     vectorizes each full tile with upstream's linalg vectorizer
@@ -339,8 +391,9 @@ def CPUVectorizeElementwise
     partial tiles produces invalid `vector.mask` ops in MLIR 22.1.8 on
     these generics, so loops whose size 4 does not divide stay for the
     loop lowering). The body's operations are kept one for one,
-    only widened to vectors, so the results are bit-identical to the loop
-    lowering. What the vectorizer does not take is left to the loops.
+    only widened to vectors, and a reduction still visits its reduced loops
+    in order, one step at a time, so the results are bit-identical to the
+    loop lowering. What the vectorizer does not take is left to the loops.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "unsigned", "16",

@@ -43,7 +43,9 @@ struct LowerCPUOptions : public PassPipelineOptions<LowerCPUOptions> {
   PassOptions::Option<bool> gemm{
       *this, "gemm",
       llvm::cl::desc("Use the packed-weight GEMM kernels for contractions "
-                     "with constant weights (off: plain loops)"),
+                     "with constant weights and the register-tiled f32 "
+                     "kernel for matmuls of two computed operands (off: "
+                     "plain loops)"),
       llvm::cl::init(true)};
   PassOptions::Option<bool> depthwise{
       *this, "depthwise",

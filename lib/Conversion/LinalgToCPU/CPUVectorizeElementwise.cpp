@@ -45,12 +45,24 @@ struct CPUVectorizeElementwisePass
   void runOnOperation() override;
 };
 
-/// An all-parallel generic on static tensors whose body is scalar
-/// arithmetic: the shape this pass vectorizes.
+/// A generic on static tensors whose body is scalar arithmetic and whose
+/// innermost loop is parallel: all-parallel (elementwise), or a reduction
+/// over outer loops that keeps its innermost dimension (the lane-wise
+/// partial min/max of qopt.dynamic_quantize's lowering), which tiles the
+/// same way, the reduced loops run one step at a time.
 static bool isCandidate(linalg::GenericOp op) {
-  if (!op.hasPureTensorSemantics() ||
-      op.getNumLoops() != op.getNumParallelLoops() || op.getNumLoops() == 0)
+  if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
+      op.getIteratorTypesArray().back() != utils::IteratorType::parallel)
     return false;
+  // A reduction's outputs must be indexed by exactly the parallel loops
+  // (the tiled loop carries them), and the innermost must be among them.
+  if (op.getNumLoops() != op.getNumParallelLoops())
+    for (OpOperand &init : op.getDpsInitsMutable()) {
+      AffineMap map = op.getMatchingIndexingMap(&init);
+      if (!map.isProjectedPermutation() ||
+          !map.isFunctionOfDim(op.getNumLoops() - 1))
+        return false;
+    }
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (llvm::any_of(ranges, ShapedType::isDynamic))
     return false;
@@ -115,6 +127,14 @@ void CPUVectorizeElementwisePass::runOnOperation() {
   // turn the transfers into plain (1-D) loads, stores and broadcasts, which
   // the LLVM conversion takes; what is left (strided reads of transposed
   // operands) goes through convert-vector-to-scf later in the pipeline.
+  // A reduction's tiles reduce unit dimensions only: first make each such
+  // vector.multi_reduction the elementwise op it is (the leading-one-dim
+  // patterns below loop forever on it in MLIR 22.1.8).
+  RewritePatternSet unitReductions(func.getContext());
+  vector::MultiDimReductionOp::getCanonicalizationPatterns(unitReductions,
+                                                           func.getContext());
+  if (failed(applyPatternsGreedily(func, std::move(unitReductions))))
+    return signalPassFailure();
   RewritePatternSet patterns(func.getContext());
   vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
   vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);

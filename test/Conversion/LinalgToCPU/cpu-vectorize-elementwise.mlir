@@ -67,4 +67,24 @@ func.func @left_alone(%x: tensor<5x6xi32>, %y: tensor<8x16xi32>) -> (tensor<5x6x
   return %r, %s : tensor<5x6xi32>, tensor<8xi32>
 }
 
+// A reduction over the outer loop that keeps the innermost one (the lane-wise
+// min/max of qopt.dynamic_quantize's lowering): rows one step at a time,
+// 16 lanes per vector, both results carried through the loops.
+// CHECK-LABEL: func @lanes_min_max
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<16xf32>, tensor<16xf32>)
+// CHECK: scf.for %{{.*}} = %c0 to %c16 step %c16
+// CHECK: arith.minimumf {{.*}} : vector<16xf32>
+// CHECK: arith.maximumf {{.*}} : vector<16xf32>
+func.func @lanes_min_max(%x: tensor<8x16xf32>, %init: tensor<16xf32>) -> (tensor<16xf32>, tensor<16xf32>) {
+  %r:2 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d1)>], iterator_types = ["reduction", "parallel"]}
+      ins(%x : tensor<8x16xf32>) outs(%init, %init : tensor<16xf32>, tensor<16xf32>) {
+  ^bb0(%in: f32, %lo: f32, %hi: f32):
+    %a = arith.minimumf %lo, %in : f32
+    %b = arith.maximumf %hi, %in : f32
+    linalg.yield %a, %b : f32, f32
+  } -> (tensor<16xf32>, tensor<16xf32>)
+  return %r#0, %r#1 : tensor<16xf32>, tensor<16xf32>
+}
+
 // ERR: qopt-cpu-vectorize-elementwise: vector-width must be positive
