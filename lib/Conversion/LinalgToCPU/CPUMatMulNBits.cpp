@@ -6,16 +6,18 @@
 // it is repacked at compile time so that one load feeds 16 columns (4-bit
 // groups of 8k: nibble planes, 8 K steps per 64-byte load; otherwise bytes),
 // and each value is turned into a float in a register (mask and OR into a
-// float exponent, subtract 2^E + zero point: exact), then scaled per group. No float copy of the weight matrix exists at any
-// point. At one row (GEMV) the loop is memory bound and keeps the work per
-// loaded byte minimal: the scale is applied once per group and 16 columns.
-// Ops with `compute bf16` take CPUMatMulNBitsBF16.cpp's AVX512-BF16 kernel,
-// ops with `int8_block` CPUMatMulNBitsInt8.cpp's.
+// float exponent, subtract 2^E + zero point: exact), then scaled per group. No
+// float copy of the weight matrix exists at any point. At one row (GEMV) the
+// loop reads each weight byte once and keeps the work per byte minimal: the
+// scale is applied once per group and 16 columns. Ops with `compute bf16` take
+// CPUMatMulNBitsBF16.cpp's AVX512-BF16 kernel, ops with `int8_block`
+// CPUMatMulNBitsInt8.cpp's.
 //
 //===----------------------------------------------------------------------===//
 
 #include "CPUMatMulNBitsBF16.h"
 #include "CPUMatMulNBitsInt8.h"
+#include "MatMulNBitsConstants.h"
 #include "qopt/Conversion/Passes.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 
@@ -41,27 +43,6 @@ static constexpr float kMagic = 8388608.0f;
 static constexpr int64_t kLanes = 16;
 
 namespace {
-
-/// The raw bytes of a constant i8 tensor (splats expanded).
-static std::optional<std::vector<uint8_t>> getConstantBytes(Value value) {
-  DenseElementsAttr attr;
-  if (!matchPattern(value, m_Constant(&attr)) ||
-      !attr.getElementType().isInteger(8))
-    return std::nullopt;
-  int64_t n = attr.getNumElements();
-  ArrayRef<char> raw = attr.getRawData();
-  if (attr.isSplat())
-    return std::vector<uint8_t>(n, static_cast<uint8_t>(raw[0]));
-  return std::vector<uint8_t>(raw.begin(), raw.end());
-}
-
-static std::optional<std::vector<float>> getConstantF32(Value value) {
-  DenseElementsAttr attr;
-  if (!matchPattern(value, m_Constant(&attr)) || !attr.getElementType().isF32())
-    return std::nullopt;
-  auto range = attr.getValues<float>();
-  return std::vector<float>(range.begin(), range.end());
-}
 
 /// The weight, scales and zero points in the kernel's layout.
 struct PackedNBits {
@@ -484,21 +465,13 @@ private:
 
 FailureOr<PackedNBits> CPUMatMulNBitsPass::pack(OpBuilder &b,
                                                 MatMulNBitsOp op) {
-  std::optional<std::vector<uint8_t>> bytes = getConstantBytes(op.getWeight());
-  if (!bytes)
-    return op.emitError() << "qopt-cpu-matmul-nbits: the packed weight must "
-                             "be a constant (it is repacked at compile time)";
-  std::optional<std::vector<float>> scales = getConstantF32(op.getScales());
-  if (!scales)
-    return op.emitError()
-           << "qopt-cpu-matmul-nbits: the scales must be a constant";
-  std::optional<std::vector<uint8_t>> zeroPoints;
-  if (op.getZeroPoints()) {
-    zeroPoints = getConstantBytes(op.getZeroPoints());
-    if (!zeroPoints)
-      return op.emitError()
-             << "qopt-cpu-matmul-nbits: the zero points must be a constant";
-  }
+  FailureOr<MatMulNBitsConstants> constants = readMatMulNBitsConstants(op);
+  if (failed(constants))
+    return failure();
+  const std::vector<uint8_t> *bytes = &constants->bytes;
+  const std::vector<float> *scales = &constants->scales;
+  const std::optional<std::vector<uint8_t>> &zeroPoints =
+      constants->zeroPoints;
   int64_t n = op.getN(), k = op.getK(), group = op.getGroupSize();
   int64_t groups = k / group;
   int64_t perByte = op.getBits() == 4 ? 2 : 1;

@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CPUMatMulNBitsBF16.h"
+#include "MatMulNBitsConstants.h"
 
 #include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/IR/Matchers.h"
@@ -55,45 +56,16 @@ struct PackedNBitsBF16 {
   int64_t tiles;
 };
 
-/// The raw bytes of a constant i8 tensor (splats expanded).
-std::optional<std::vector<uint8_t>> getConstantBytes(Value value) {
-  DenseElementsAttr attr;
-  if (!matchPattern(value, m_Constant(&attr)) ||
-      !attr.getElementType().isInteger(8))
-    return std::nullopt;
-  int64_t n = attr.getNumElements();
-  ArrayRef<char> raw = attr.getRawData();
-  if (attr.isSplat())
-    return std::vector<uint8_t>(n, static_cast<uint8_t>(raw[0]));
-  return std::vector<uint8_t>(raw.begin(), raw.end());
-}
-
-std::optional<std::vector<float>> getConstantF32(Value value) {
-  DenseElementsAttr attr;
-  if (!matchPattern(value, m_Constant(&attr)) || !attr.getElementType().isF32())
-    return std::nullopt;
-  auto range = attr.getValues<float>();
-  return std::vector<float>(range.begin(), range.end());
-}
-
 /// Repacks the constant weight, scales and zero points of `op` into
 /// `tiles` tiles of 16 columns (columns beyond N zero).
 FailureOr<PackedNBitsBF16> pack(OpBuilder &b, MatMulNBitsOp op, int64_t tiles) {
-  std::optional<std::vector<uint8_t>> bytes = getConstantBytes(op.getWeight());
-  if (!bytes)
-    return op.emitError() << "qopt-cpu-matmul-nbits: the packed weight must "
-                             "be a constant (it is repacked at compile time)";
-  std::optional<std::vector<float>> scales = getConstantF32(op.getScales());
-  if (!scales)
-    return op.emitError()
-           << "qopt-cpu-matmul-nbits: the scales must be a constant";
-  std::optional<std::vector<uint8_t>> zeroPoints;
-  if (op.getZeroPoints()) {
-    zeroPoints = getConstantBytes(op.getZeroPoints());
-    if (!zeroPoints)
-      return op.emitError()
-             << "qopt-cpu-matmul-nbits: the zero points must be a constant";
-  }
+  FailureOr<MatMulNBitsConstants> constants = readMatMulNBitsConstants(op);
+  if (failed(constants))
+    return failure();
+  const std::vector<uint8_t> *bytes = &constants->bytes;
+  const std::vector<float> *scales = &constants->scales;
+  const std::optional<std::vector<uint8_t>> &zeroPoints =
+      constants->zeroPoints;
   int64_t n = op.getN(), k = op.getK(), group = op.getGroupSize();
   int64_t groups = k / group, pairs = k / 2;
   bool four = op.getBits() == 4;

@@ -34,6 +34,27 @@ inline Value matchExtFromI8(Value v, ArrayRef<int64_t> shape) {
   return ext.getIn();
 }
 
+/// Whether `op` adds into a vector<16xi32> with maps (n,k)->(n,k),
+/// (n,k)->(k) (or (n,k)->(n,k) when `laneWiseRhs`), (n,k)->(n), n parallel
+/// and k reduced.
+inline bool isI32DotContraction(vector::ContractionOp op, bool laneWiseRhs) {
+  auto accType = dyn_cast<VectorType>(op.getAcc().getType());
+  if (!accType || accType.getShape() != ArrayRef<int64_t>{16} ||
+      !accType.getElementType().isInteger(32) ||
+      op.getKind() != vector::CombiningKind::ADD)
+    return false;
+  MLIRContext *ctx = op.getContext();
+  AffineExpr n = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx);
+  SmallVector<AffineExpr> rhs =
+      laneWiseRhs ? SmallVector<AffineExpr>{n, k} : SmallVector<AffineExpr>{k};
+  SmallVector<AffineMap> expected = AffineMap::inferFromExprList(
+      ArrayRef<ArrayRef<AffineExpr>>{{n, k}, rhs, {n}}, ctx);
+  return op.getIndexingMapsArray() == ArrayRef<AffineMap>(expected) &&
+         op.getIteratorTypesArray() ==
+             ArrayRef<vector::IteratorType>{vector::IteratorType::parallel,
+                                            vector::IteratorType::reduction};
+}
+
 /// The i8 operands of a dot step: the 16x4 weights and the 4 activation
 /// bytes.
 struct DotStepOperands {
@@ -44,19 +65,7 @@ struct DotStepOperands {
 /// (arith.extui for x86's u8 x s8, arith.extsi for aarch64's s8 x s8).
 template <typename ActExtOp>
 inline std::optional<DotStepOperands> matchDotStep(vector::ContractionOp op) {
-  auto accType = dyn_cast<VectorType>(op.getAcc().getType());
-  if (!accType || accType.getShape() != ArrayRef<int64_t>{16} ||
-      !accType.getElementType().isInteger(32) ||
-      op.getKind() != vector::CombiningKind::ADD)
-    return std::nullopt;
-  MLIRContext *ctx = op.getContext();
-  AffineExpr n = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx);
-  SmallVector<AffineMap> expected = AffineMap::inferFromExprList(
-      ArrayRef<ArrayRef<AffineExpr>>{{n, k}, {k}, {n}}, ctx);
-  if (op.getIndexingMapsArray() != ArrayRef<AffineMap>(expected) ||
-      op.getIteratorTypesArray() !=
-          ArrayRef<vector::IteratorType>{vector::IteratorType::parallel,
-                                         vector::IteratorType::reduction})
+  if (!isI32DotContraction(op, /*laneWiseRhs=*/false))
     return std::nullopt;
   Value weights = matchExtFromI8<arith::ExtSIOp>(op.getLhs(), {16, 4});
   Value act = matchExtFromI8<ActExtOp>(op.getRhs(), {4});
@@ -80,19 +89,7 @@ struct LaneDotStepOperands {
 ///   %s32, %acc : vector<16xi32>
 inline std::optional<LaneDotStepOperands>
 matchLaneDotStep(vector::ContractionOp op) {
-  auto accType = dyn_cast<VectorType>(op.getAcc().getType());
-  if (!accType || accType.getShape() != ArrayRef<int64_t>{16} ||
-      !accType.getElementType().isInteger(32) ||
-      op.getKind() != vector::CombiningKind::ADD)
-    return std::nullopt;
-  MLIRContext *ctx = op.getContext();
-  AffineExpr n = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx);
-  SmallVector<AffineMap> expected = AffineMap::inferFromExprList(
-      ArrayRef<ArrayRef<AffineExpr>>{{n, k}, {n, k}, {n}}, ctx);
-  if (op.getIndexingMapsArray() != ArrayRef<AffineMap>(expected) ||
-      op.getIteratorTypesArray() !=
-          ArrayRef<vector::IteratorType>{vector::IteratorType::parallel,
-                                         vector::IteratorType::reduction})
+  if (!isI32DotContraction(op, /*laneWiseRhs=*/true))
     return std::nullopt;
   Value u = matchExtFromI8<arith::ExtUIOp>(op.getLhs(), {16, 4});
   Value s = matchExtFromI8<arith::ExtSIOp>(op.getRhs(), {16, 4});
