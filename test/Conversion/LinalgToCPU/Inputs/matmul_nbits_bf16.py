@@ -33,6 +33,10 @@ import zlib
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The MatMulNBits packing and the IR constant writers of the f32 test.
+from matmul_nbits import dense_f32, dense_i8, pack  # noqa: E402
+
 # name, M, K, N, bits, group, zero points stored, input shape prefix
 CASES = [
     ("w4_g32_gemv", 1, 128, 40, 4, 32, True, None),
@@ -61,7 +65,6 @@ def special_values(a):
     return a
 
 
-
 def case_data(name, m, k, n, bits, group):
     rng = np.random.default_rng(zlib.crc32(name.encode()))
     groups = k // group
@@ -72,26 +75,6 @@ def case_data(name, m, k, n, bits, group):
     if name.endswith("_special"):
         a = special_values(a)
     return q, scales, zps, a
-
-
-def pack(q, bits, group):
-    n, k = q.shape
-    if bits == 4:
-        b = (q[:, 0::2] | (q[:, 1::2] << 4)).astype(np.uint8)
-    else:
-        b = q.astype(np.uint8)
-    return b.reshape(n, k // group, group * bits // 8)
-
-
-def dense_i8(arr):
-    v = arr.astype(np.uint8).astype(np.int8)
-    return np.array2string(v, separator=", ", threshold=10**9,
-                           max_line_width=10**9).replace("\n", "")
-
-
-def dense_f32(arr):
-    rows = ["[" + ", ".join("%.9e" % x for x in row) + "]" for row in arr]
-    return "[" + ", ".join(rows) + "]"
 
 
 def gen(out):
