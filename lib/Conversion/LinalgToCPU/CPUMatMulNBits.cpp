@@ -35,12 +35,9 @@ namespace mlir::qopt {
 using namespace mlir;
 using namespace mlir::qopt;
 
-/// 2^23 as float bits: OR-ing an integer q < 2^23 into its mantissa gives
-/// the float 2^23 + q exactly.
-static constexpr int32_t kMagicBits = 0x4B000000;
-static constexpr float kMagic = 8388608.0f;
-/// Columns per vector.
-static constexpr int64_t kLanes = 16;
+static constexpr int32_t kMagicBits = kNBitsMagicBits;
+static constexpr float kMagic = kNBitsMagic;
+static constexpr int64_t kLanes = kNBitsLanes;
 
 namespace {
 
@@ -470,8 +467,7 @@ FailureOr<PackedNBits> CPUMatMulNBitsPass::pack(OpBuilder &b,
     return failure();
   const std::vector<uint8_t> *bytes = &constants->bytes;
   const std::vector<float> *scales = &constants->scales;
-  const std::optional<std::vector<uint8_t>> &zeroPoints =
-      constants->zeroPoints;
+  const std::optional<std::vector<uint8_t>> &zeroPoints = constants->zeroPoints;
   int64_t n = op.getN(), k = op.getK(), group = op.getGroupSize();
   int64_t groups = k / group;
   int64_t perByte = op.getBits() == 4 ? 2 : 1;

@@ -28,12 +28,9 @@
 using namespace mlir;
 using namespace mlir::qopt;
 
-/// 2^23 as float bits: OR-ing an integer q < 2^23 into its mantissa gives
-/// the float 2^23 + q exactly (as in the f32 path).
-static constexpr int32_t kMagicBits = 0x4B000000;
-static constexpr float kMagic = 8388608.0f;
-/// Columns per vector (float32 lanes of one zmm).
-static constexpr int64_t kLanes = 16;
+static constexpr int32_t kMagicBits = kNBitsMagicBits;
+static constexpr float kMagic = kNBitsMagic;
+static constexpr int64_t kLanes = kNBitsLanes;
 /// Accumulators of the several-row kernel: 16 of the 32 zmm registers, the
 /// others hold the weight pair, its parameters and temporaries.
 static constexpr int64_t kMaxAccumulators = 16;
@@ -64,8 +61,7 @@ FailureOr<PackedNBitsBF16> pack(OpBuilder &b, MatMulNBitsOp op, int64_t tiles) {
     return failure();
   const std::vector<uint8_t> *bytes = &constants->bytes;
   const std::vector<float> *scales = &constants->scales;
-  const std::optional<std::vector<uint8_t>> &zeroPoints =
-      constants->zeroPoints;
+  const std::optional<std::vector<uint8_t>> &zeroPoints = constants->zeroPoints;
   int64_t n = op.getN(), k = op.getK(), group = op.getGroupSize();
   int64_t groups = k / group, pairs = k / 2;
   bool four = op.getBits() == 4;

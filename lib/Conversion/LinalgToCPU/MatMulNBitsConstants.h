@@ -1,4 +1,5 @@
-//===- MatMulNBitsConstants.h - constant operands of matmul_nbits -*- C++ -*-===//
+//===- MatMulNBitsConstants.h - constant operands of matmul_nbits -*- C++
+//-*-===//
 //
 // The constant weight, scales and zero points of a qopt.matmul_nbits, read
 // once for the kernels of qopt-cpu-matmul-nbits (f32 and bf16 compute),
@@ -17,6 +18,13 @@
 #include <vector>
 
 namespace mlir::qopt {
+
+/// 2^23 as float bits: OR-ing an integer q < 2^23 into its mantissa gives
+/// the float 2^23 + q exactly (the dequantization of both kernels).
+inline constexpr int32_t kNBitsMagicBits = 0x4B000000;
+inline constexpr float kNBitsMagic = 8388608.0f;
+/// Columns per vector (float32 lanes of one zmm).
+inline constexpr int64_t kNBitsLanes = 16;
 
 /// The raw bytes of a constant i8 tensor (splats expanded).
 inline std::optional<std::vector<uint8_t>> getConstantBytes(Value value) {
